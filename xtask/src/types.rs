@@ -29,11 +29,14 @@ fn structure(m: &Model, name: &str, out: &mut String) {
     for mem in &members {
         let req = if mem.required { ", required" } else { "" };
         let _ = writeln!(out, "    /// `{}` (shape `{}`{req}).", mem.name, mem.shape);
-        let _ = writeln!(
-            out,
-            "    #[serde(rename = \"{}\", default, skip_serializing_if = \"Option::is_none\")]",
-            mem.name
-        );
+        // Members bound to the URI, query or headers are not part of the JSON body: they are read from
+        // JSON (the server merges them in) but never written to it.
+        let skip = if mem.location.is_some() {
+            "skip_serializing"
+        } else {
+            "skip_serializing_if = \"Option::is_none\""
+        };
+        let _ = writeln!(out, "    #[serde(rename = \"{}\", default, {skip})]", mem.name);
         let _ = writeln!(out, "    pub {}: Option<{}>,", names::field(mem.name), m.rust_type(mem.shape));
     }
     out.push_str("}\n\n");

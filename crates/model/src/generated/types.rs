@@ -141,31 +141,31 @@ impl fmt::Debug for BatchGetChannelRequest {
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct BatchGetChannelResponse {
     /// `accessControlAllowOrigin` (shape `String`).
-    #[serde(rename = "accessControlAllowOrigin", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "accessControlAllowOrigin", default, skip_serializing)]
     pub access_control_allow_origin: Option<String>,
     /// `accessControlExposeHeaders` (shape `String`).
-    #[serde(rename = "accessControlExposeHeaders", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "accessControlExposeHeaders", default, skip_serializing)]
     pub access_control_expose_headers: Option<String>,
     /// `cacheControl` (shape `String`).
-    #[serde(rename = "cacheControl", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "cacheControl", default, skip_serializing)]
     pub cache_control: Option<String>,
     /// `channels` (shape `Channels`).
     #[serde(rename = "channels", default, skip_serializing_if = "Option::is_none")]
     pub channels: Option<Vec<Channel>>,
     /// `contentSecurityPolicy` (shape `String`).
-    #[serde(rename = "contentSecurityPolicy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "contentSecurityPolicy", default, skip_serializing)]
     pub content_security_policy: Option<String>,
     /// `errors` (shape `BatchErrors`).
     #[serde(rename = "errors", default, skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<BatchError>>,
     /// `strictTransportSecurity` (shape `String`).
-    #[serde(rename = "strictTransportSecurity", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "strictTransportSecurity", default, skip_serializing)]
     pub strict_transport_security: Option<String>,
     /// `xContentTypeOptions` (shape `String`).
-    #[serde(rename = "xContentTypeOptions", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "xContentTypeOptions", default, skip_serializing)]
     pub x_content_type_options: Option<String>,
     /// `xFrameOptions` (shape `String`).
-    #[serde(rename = "xFrameOptions", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "xFrameOptions", default, skip_serializing)]
     pub x_frame_options: Option<String>,
 }
 
@@ -203,16 +203,16 @@ impl fmt::Debug for BatchGetStreamKeyRequest {
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct BatchGetStreamKeyResponse {
     /// `accessControlAllowOrigin` (shape `String`).
-    #[serde(rename = "accessControlAllowOrigin", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "accessControlAllowOrigin", default, skip_serializing)]
     pub access_control_allow_origin: Option<String>,
     /// `accessControlExposeHeaders` (shape `String`).
-    #[serde(rename = "accessControlExposeHeaders", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "accessControlExposeHeaders", default, skip_serializing)]
     pub access_control_expose_headers: Option<String>,
     /// `cacheControl` (shape `String`).
-    #[serde(rename = "cacheControl", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "cacheControl", default, skip_serializing)]
     pub cache_control: Option<String>,
     /// `contentSecurityPolicy` (shape `String`).
-    #[serde(rename = "contentSecurityPolicy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "contentSecurityPolicy", default, skip_serializing)]
     pub content_security_policy: Option<String>,
     /// `errors` (shape `BatchErrors`).
     #[serde(rename = "errors", default, skip_serializing_if = "Option::is_none")]
@@ -221,13 +221,13 @@ pub struct BatchGetStreamKeyResponse {
     #[serde(rename = "streamKeys", default, skip_serializing_if = "Option::is_none")]
     pub stream_keys: Option<Vec<StreamKey>>,
     /// `strictTransportSecurity` (shape `String`).
-    #[serde(rename = "strictTransportSecurity", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "strictTransportSecurity", default, skip_serializing)]
     pub strict_transport_security: Option<String>,
     /// `xContentTypeOptions` (shape `String`).
-    #[serde(rename = "xContentTypeOptions", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "xContentTypeOptions", default, skip_serializing)]
     pub x_content_type_options: Option<String>,
     /// `xFrameOptions` (shape `String`).
-    #[serde(rename = "xFrameOptions", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "xFrameOptions", default, skip_serializing)]
     pub x_frame_options: Option<String>,
 }
 
@@ -295,28 +295,28 @@ impl fmt::Debug for BatchStartViewerSessionRevocationRequest {
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct BatchStartViewerSessionRevocationResponse {
     /// `accessControlAllowOrigin` (shape `String`).
-    #[serde(rename = "accessControlAllowOrigin", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "accessControlAllowOrigin", default, skip_serializing)]
     pub access_control_allow_origin: Option<String>,
     /// `accessControlExposeHeaders` (shape `String`).
-    #[serde(rename = "accessControlExposeHeaders", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "accessControlExposeHeaders", default, skip_serializing)]
     pub access_control_expose_headers: Option<String>,
     /// `cacheControl` (shape `String`).
-    #[serde(rename = "cacheControl", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "cacheControl", default, skip_serializing)]
     pub cache_control: Option<String>,
     /// `contentSecurityPolicy` (shape `String`).
-    #[serde(rename = "contentSecurityPolicy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "contentSecurityPolicy", default, skip_serializing)]
     pub content_security_policy: Option<String>,
     /// `errors` (shape `BatchStartViewerSessionRevocationErrors`).
     #[serde(rename = "errors", default, skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<BatchStartViewerSessionRevocationError>>,
     /// `strictTransportSecurity` (shape `String`).
-    #[serde(rename = "strictTransportSecurity", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "strictTransportSecurity", default, skip_serializing)]
     pub strict_transport_security: Option<String>,
     /// `xContentTypeOptions` (shape `String`).
-    #[serde(rename = "xContentTypeOptions", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "xContentTypeOptions", default, skip_serializing)]
     pub x_content_type_options: Option<String>,
     /// `xFrameOptions` (shape `String`).
-    #[serde(rename = "xFrameOptions", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "xFrameOptions", default, skip_serializing)]
     pub x_frame_options: Option<String>,
 }
 
@@ -1817,7 +1817,7 @@ impl fmt::Debug for ListStreamsResponse {
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ListTagsForResourceRequest {
     /// `resourceArn` (shape `ResourceArn`, required).
-    #[serde(rename = "resourceArn", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "resourceArn", default, skip_serializing)]
     pub resource_arn: Option<String>,
 }
 
@@ -2490,7 +2490,7 @@ impl fmt::Debug for StreamSummary {
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TagResourceRequest {
     /// `resourceArn` (shape `ResourceArn`, required).
-    #[serde(rename = "resourceArn", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "resourceArn", default, skip_serializing)]
     pub resource_arn: Option<String>,
     /// `tags` (shape `Tags`, required).
     #[serde(rename = "tags", default, skip_serializing_if = "Option::is_none")]
@@ -2548,10 +2548,10 @@ impl fmt::Debug for ThumbnailConfiguration {
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct UntagResourceRequest {
     /// `resourceArn` (shape `ResourceArn`, required).
-    #[serde(rename = "resourceArn", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "resourceArn", default, skip_serializing)]
     pub resource_arn: Option<String>,
     /// `tagKeys` (shape `TagKeyList`, required).
-    #[serde(rename = "tagKeys", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "tagKeys", default, skip_serializing)]
     pub tag_keys: Option<Vec<String>>,
 }
 

@@ -1,0 +1,144 @@
+//! Authentication (SigV4, by `openivs-sigv4`) and authorization (a key's allowed actions).
+//!
+//! Cheap checks run before any I/O: the signature must parse, be for service `ivs` and a well-formed
+//! region; only then is the key looked up (cached for a few seconds) and the signature recomputed and
+//! compared in constant time. A refused request changes nothing. The region of the signature's scope
+//! selects which resources the caller sees, with the key's account.
+
+use super::error::ApiError;
+use crate::control::Ctx;
+use crate::store::{ApiKey, Scope, Store};
+use openivs_sigv4::{HttpRequest, parse_authorization, verify};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How long a looked-up key is trusted before it is read again (so `openivs keys delete` takes
+/// effect on a running server within this time).
+const KEY_TTL: Duration = Duration::from_secs(5);
+
+/// Looks up API keys, with a short-lived cache in front of the store.
+pub struct Authenticator {
+    store: Arc<dyn Store>,
+    cache: Mutex<HashMap<String, (ApiKey, Instant)>>,
+}
+
+impl Authenticator {
+    /// Over the store that holds the keys.
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Self { store, cache: Mutex::new(HashMap::new()) }
+    }
+
+    async fn key(&self, access_key_id: &str) -> Result<Option<ApiKey>, ApiError> {
+        if let Ok(cache) = self.cache.lock()
+            && let Some((k, at)) = cache.get(access_key_id)
+            && at.elapsed() < KEY_TTL
+        {
+            return Ok(Some(k.clone()));
+        }
+        let key = self.store.get_key(access_key_id).await.map_err(|e| {
+            tracing::error!(error = %e, "key lookup failed");
+            ApiError::common(500, "InternalFailure", "Internal server error")
+        })?;
+        if let (Some(k), Ok(mut cache)) = (&key, self.cache.lock()) {
+            if cache.len() > 10_000 {
+                cache.clear();
+            }
+            cache.insert(access_key_id.to_owned(), (k.clone(), Instant::now()));
+        }
+        Ok(key)
+    }
+
+    /// Authenticates a request and checks that its key may call `action` (`ivs:CreateChannel`).
+    pub async fn authenticate(&self, req: &HttpRequest<'_>, action: &str) -> Result<Ctx, ApiError> {
+        let auth = parse_authorization(req.headers, req.query)?;
+        if auth.scope.service != "ivs" {
+            return Err(ApiError::common(
+                403,
+                "InvalidSignatureException",
+                format!(
+                    "Credential should be scoped to correct service: 'ivs', not '{}'",
+                    auth.scope.service
+                ),
+            ));
+        }
+        if !valid_region(&auth.scope.region) {
+            return Err(ApiError::common(
+                403,
+                "InvalidSignatureException",
+                format!("Invalid region in credential scope: '{}'", auth.scope.region),
+            ));
+        }
+        let Some(key) = self.key(&auth.access_key_id).await? else {
+            return Err(ApiError::common(
+                403,
+                "UnrecognizedClientException",
+                "The security token included in the request is invalid.",
+            ));
+        };
+        let now = time::OffsetDateTime::now_utc();
+        if let Err(e) = verify(&auth, &key.secret_access_key, req, now) {
+            tracing::debug!(access_key_id = %auth.access_key_id, code = e.aws_code(), "signature refused");
+            return Err(e.into());
+        }
+        if !allowed(&key.allow, action) {
+            return Err(ApiError::modeled(
+                openivs_model::ErrorCode::AccessDeniedException,
+                format!("User with access key {} is not authorized to perform: {action}", key.access_key_id),
+            ));
+        }
+        Ok(Ctx { scope: Scope { account: key.account, region: auth.scope.region } })
+    }
+}
+
+fn valid_region(r: &str) -> bool {
+    (1..=32).contains(&r.len())
+        && r.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// Whether a key with these allow patterns may call `action`; no patterns means every action.
+/// Patterns use IAM's wildcards (`*`, `?`) and match case-insensitively, as IAM actions do.
+pub fn allowed(patterns: &[String], action: &str) -> bool {
+    patterns.is_empty()
+        || patterns.iter().any(|p| glob(&p.to_ascii_lowercase(), &action.to_ascii_lowercase()))
+}
+
+fn glob(p: &str, s: &str) -> bool {
+    let (p, s) = (p.as_bytes(), s.as_bytes());
+    let (mut pi, mut si, mut star, mut mark) = (0, 0, None, 0);
+    while si < s.len() {
+        if pi < p.len() && (p[pi] == b'?' || p[pi] == s[si]) {
+            pi += 1;
+            si += 1;
+        } else if pi < p.len() && p[pi] == b'*' {
+            star = Some(pi);
+            mark = si;
+            pi += 1;
+        } else if let Some(st) = star {
+            pi = st + 1;
+            mark += 1;
+            si = mark;
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|&c| c == b'*')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allow_patterns() {
+        let p = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(allowed(&[], "ivs:DeleteChannel"));
+        assert!(allowed(&p(&["ivs:*"]), "ivs:DeleteChannel"));
+        assert!(allowed(&p(&["ivs:List*", "ivs:GetChannel"]), "ivs:ListStreamKeys"));
+        assert!(allowed(&p(&["ivs:getchannel"]), "ivs:GetChannel"));
+        assert!(!allowed(&p(&["ivs:List*", "ivs:GetChannel"]), "ivs:GetChannelX"));
+        assert!(!allowed(&p(&["ivs:GetChannel"]), "ivs:PutMetadata"));
+        assert!(allowed(&p(&["*"]), "ivs:PutMetadata"));
+        assert!(allowed(&p(&["ivs:Get?hannel"]), "ivs:GetChannel"));
+    }
+}

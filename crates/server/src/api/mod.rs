@@ -1,0 +1,174 @@
+//! The HTTP API: restJson1 routing for the 46 operations (`POST /<Operation>`, tags at
+//! `GET|POST|DELETE /tags/{resourceArn}`), request ids, body limits, authentication, rate limits, and
+//! the mapping of every failure to an AWS-style error. Handlers are thin: input in, service call,
+//! output out.
+
+pub mod auth;
+mod dispatch;
+pub mod error;
+mod input;
+
+use crate::control::Service;
+use auth::Authenticator;
+use axum::body::{Body, to_bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use error::ApiError;
+use openivs_model::Operation;
+use openivs_sigv4::HttpRequest;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Largest request body accepted. The biggest legitimate IVS request (50 tags of maximal size, or a
+/// batch of 50 ARNs) is well under this.
+pub const MAX_BODY: usize = 256 * 1024;
+
+/// Shared state of the API handlers.
+pub struct ApiState {
+    svc: Arc<Service>,
+    auth: Authenticator,
+    routes: HashMap<&'static str, Operation>,
+}
+
+/// The API router.
+pub fn router(svc: Arc<Service>) -> axum::Router {
+    let routes = Operation::ALL
+        .iter()
+        .filter(|op| !op.info().uri.contains('{'))
+        .map(|op| (op.info().uri, *op))
+        .collect();
+    let auth = Authenticator::new(svc.store().clone());
+    let state = Arc::new(ApiState { svc, auth, routes });
+    axum::Router::new().fallback(handle).with_state(state)
+}
+
+/// Finds the operation of a request; `Ok((op, label))` with the still-encoded path label.
+fn route<'a>(
+    state: &ApiState,
+    method: &str,
+    path: &'a str,
+) -> Result<(Operation, Option<&'a str>), ApiError> {
+    if let Some(label) = path.strip_prefix("/tags/") {
+        if label.is_empty() || label.contains('/') {
+            return Err(ApiError::validation(
+                "The resource ARN in the path must be URL-encoded as one path segment",
+            ));
+        }
+        let op = match method {
+            "GET" => Operation::ListTagsForResource,
+            "POST" => Operation::TagResource,
+            "DELETE" => Operation::UntagResource,
+            _ => return Err(method_not_allowed(method, path)),
+        };
+        return Ok((op, Some(label)));
+    }
+    match state.routes.get(path) {
+        Some(op) if op.info().method == method => Ok((*op, None)),
+        Some(_) => Err(method_not_allowed(method, path)),
+        None => Err(ApiError::common(
+            404,
+            "UnknownOperationException",
+            format!("No operation at {method} {path}"),
+        )),
+    }
+}
+
+fn method_not_allowed(method: &str, path: &str) -> ApiError {
+    ApiError::common(405, "MethodNotAllowedException", format!("{method} is not allowed on {path}"))
+}
+
+async fn handle(State(state): State<Arc<ApiState>>, req: Request) -> Response {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let started = std::time::Instant::now();
+    let method = req.method().as_str().to_owned();
+    let path = req.uri().path().to_owned();
+    let result = process(&state, req).await;
+    let (status, resp) = match result {
+        Ok((status, body)) => (status, success(status, body, &request_id)),
+        Err(e) => (e.status, e.into_response_with_id(&request_id)),
+    };
+    tracing::debug!(target: "openivs::api", %request_id, %method, %path, status, micros = started.elapsed().as_micros() as u64, "request");
+    resp
+}
+
+fn success(status: u16, body: Vec<u8>, request_id: &str) -> Response {
+    let mut resp = if status == 204 {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        (StatusCode::from_u16(status).unwrap_or(StatusCode::OK), [("content-type", "application/json")], body)
+            .into_response()
+    };
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        resp.headers_mut().insert("x-amzn-requestid", v);
+    }
+    resp
+}
+
+async fn process(state: &ApiState, req: Request) -> Result<(u16, Vec<u8>), ApiError> {
+    let (parts, body) = req.into_parts();
+    let method = parts.method.as_str();
+    let path = parts.uri.path();
+    let query = parts.uri.query().unwrap_or("");
+    let (op, label) = route(state, method, path)?;
+    let info = op.info();
+    let body = read_body(&parts.headers, body).await?;
+    let mut headers: Vec<(&str, &str)> =
+        parts.headers.iter().filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str(), v))).collect();
+    let authority = parts.uri.authority().map(|a| a.as_str().to_owned());
+    if !headers.iter().any(|(k, _)| *k == "host")
+        && let Some(a) = authority.as_deref()
+    {
+        // HTTP/2 carries the host as :authority, which SigV4 signs as `host`.
+        headers.push(("host", a));
+    }
+    let http = HttpRequest { method, path, query, headers: &headers, body: &body };
+    let ctx = state.auth.authenticate(&http, &format!("ivs:{}", info.name)).await?;
+    state.svc.check_rate(&ctx, op)?;
+    check_content_type(&parts.headers, &body)?;
+    let input = input::input_json(info, &body, label, query)?;
+    let out = dispatch::dispatch(&state.svc, &ctx, op, input).await?;
+    Ok((info.success_status, out))
+}
+
+async fn read_body(headers: &axum::http::HeaderMap, body: Body) -> Result<Vec<u8>, ApiError> {
+    let too_large = || {
+        ApiError::common(
+            413,
+            "RequestEntityTooLargeException",
+            format!("Request body larger than {MAX_BODY} bytes"),
+        )
+    };
+    if let Some(len) =
+        headers.get("content-length").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok())
+        && len > MAX_BODY
+    {
+        return Err(too_large());
+    }
+    match to_bytes(body, MAX_BODY).await {
+        Ok(b) => Ok(b.to_vec()),
+        Err(_) => Err(too_large()),
+    }
+}
+
+/// A body, when there is one, must be JSON (`application/json`, any parameters); no type is accepted.
+fn check_content_type(headers: &axum::http::HeaderMap, body: &[u8]) -> Result<(), ApiError> {
+    if body.is_empty() {
+        return Ok(());
+    }
+    match headers.get("content-type").map(|v| v.to_str().unwrap_or("")) {
+        None => Ok(()),
+        Some(ct) => {
+            let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+            if mime == "application/json" || mime.starts_with("application/x-amz-json") {
+                Ok(())
+            } else {
+                Err(ApiError::common(
+                    415,
+                    "UnsupportedMediaTypeException",
+                    format!("Content-Type {ct:?} is not supported; send application/json"),
+                ))
+            }
+        }
+    }
+}

@@ -1,0 +1,218 @@
+//! Start-up: the data dir, the database, the default account and its root key (from the environment,
+//! or generated once and written as an AWS shared-credentials file), the API listener, and a clean
+//! shutdown when asked.
+
+use crate::control::live::NoLiveStreams;
+use crate::control::{Service, Urls, ids};
+use crate::store::{ApiKey, SqliteStore, Store};
+use anyhow::{Context, Result};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Profile name in the generated credentials and config files.
+pub const PROFILE: &str = "openivs";
+/// Region written into the generated config file (any region works; resources are per region).
+pub const DEFAULT_REGION: &str = "us-east-1";
+
+/// What `openivs serve` needs.
+#[derive(Clone, Debug)]
+pub struct ServeConfig {
+    /// Data directory (database, generated credentials).
+    pub data_dir: PathBuf,
+    /// API listen address (port 0 picks one).
+    pub api_listen: SocketAddr,
+    /// Host in `ingestEndpoint`, `playbackUrl` and `srt.endpoint`; default: the API listen host.
+    pub public_host: Option<String>,
+    /// Base URL of playback URLs; default `http://<public host>:<API port>`.
+    pub playback_base_url: Option<String>,
+    /// The RTMPS port named in `ingestEndpoint`.
+    pub rtmps_port: u16,
+    /// IVS's API rate limits.
+    pub rate_limits: bool,
+    /// Root key of the default account (`OPENIVS_ROOT_ACCESS_KEY_ID` / `..._SECRET_ACCESS_KEY`).
+    pub root_key: Option<(String, String)>,
+    /// Account id of the default account (`OPENIVS_ACCOUNT_ID`).
+    pub account_id: Option<String>,
+}
+
+/// The database file in a data dir.
+pub fn database_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("openivs.db")
+}
+
+/// Opens the store of a data dir, creating both if needed.
+pub fn open_store(data_dir: &Path) -> Result<SqliteStore> {
+    std::fs::create_dir_all(data_dir).with_context(|| format!("creating data dir {}", data_dir.display()))?;
+    SqliteStore::open(&database_path(data_dir))
+        .with_context(|| format!("opening database in {}", data_dir.display()))
+}
+
+/// A new access key id (20 characters, like AWS's, with an `OIVS` prefix so it is never mistaken for one).
+pub fn new_access_key_id() -> String {
+    format!("OIVS{}", ids::alnum(16).to_ascii_uppercase())
+}
+
+/// A new secret access key (40 characters).
+pub fn new_secret() -> String {
+    ids::alnum(40)
+}
+
+/// The default account id: `OPENIVS_ACCOUNT_ID` on first start, else 12 random digits; kept in the database.
+pub async fn default_account(store: &dyn Store, wanted: Option<&str>) -> Result<String> {
+    let generated: String = ids::bytes::<12>().iter().map(|b| char::from(b'0' + b % 10)).collect();
+    let initial = wanted.unwrap_or(&generated);
+    Ok(store.meta_get_or_init("default_account", initial).await?)
+}
+
+/// Makes sure the default account has its root key; returns where generated credentials were written.
+async fn bootstrap_root_key(cfg: &ServeConfig, store: &dyn Store, account: &str) -> Result<Option<PathBuf>> {
+    let now = openivs_model::Timestamp::now().unix_millis();
+    if let Some((id, secret)) = &cfg.root_key {
+        match store.get_key(id).await? {
+            Some(k) if &k.secret_access_key == secret && k.account == account => {}
+            Some(_) => {
+                store.delete_key(id).await?;
+                store
+                    .put_key(ApiKey {
+                        access_key_id: id.clone(),
+                        secret_access_key: secret.clone(),
+                        account: account.into(),
+                        allow: vec![],
+                        created_ms: now,
+                    })
+                    .await?;
+            }
+            None => {
+                store
+                    .put_key(ApiKey {
+                        access_key_id: id.clone(),
+                        secret_access_key: secret.clone(),
+                        account: account.into(),
+                        allow: vec![],
+                        created_ms: now,
+                    })
+                    .await?;
+            }
+        }
+        return Ok(None);
+    }
+    let id = store.meta_get_or_init("root_access_key_id", &new_access_key_id()).await?;
+    let key = match store.get_key(&id).await? {
+        Some(k) => k,
+        None => {
+            let k = ApiKey {
+                access_key_id: id,
+                secret_access_key: new_secret(),
+                account: account.into(),
+                allow: vec![],
+                created_ms: now,
+            };
+            store.put_key(k.clone()).await?;
+            k
+        }
+    };
+    let path = cfg.data_dir.join("credentials");
+    write_credentials(&path, &key)?;
+    Ok(Some(path))
+}
+
+/// Writes an AWS shared-credentials file (mode 0600) holding one key under the `openivs` profile.
+pub fn write_credentials(path: &Path, key: &ApiKey) -> Result<()> {
+    let text = format!(
+        "# openivs root key of account {}\n[{PROFILE}]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+        key.account, key.access_key_id, key.secret_access_key
+    );
+    write_private(path, &text)
+}
+
+fn write_private(path: &Path, text: &str) -> Result<()> {
+    use std::io::Write;
+    #[cfg(unix)]
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    opts.mode(0o600);
+    let mut f = opts.open(path).with_context(|| format!("writing {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    f.write_all(text.as_bytes())?;
+    Ok(())
+}
+
+/// Writes an AWS config file with the `openivs` profile's region and endpoint, so that
+/// `AWS_CONFIG_FILE=… AWS_SHARED_CREDENTIALS_FILE=… aws --profile openivs ivs …` needs no other flag.
+fn write_config(path: &Path, endpoint: &str) -> Result<()> {
+    let text = format!("[profile {PROFILE}]\nregion = {DEFAULT_REGION}\nendpoint_url = {endpoint}\n");
+    std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+}
+
+/// A running server.
+pub struct Running {
+    /// Where the API listens.
+    pub api_addr: SocketAddr,
+    /// Generated credentials file, if the root key was generated.
+    pub credentials_file: Option<PathBuf>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    /// Waits for the server to stop (after the shutdown future resolved).
+    pub async fn wait(self) -> Result<()> {
+        self.task.await??;
+        Ok(())
+    }
+}
+
+fn urls(cfg: &ServeConfig, api_addr: SocketAddr) -> Urls {
+    let host = cfg.public_host.clone().unwrap_or_else(|| match api_addr.ip() {
+        ip if ip.is_unspecified() => "127.0.0.1".to_string(),
+        std::net::IpAddr::V6(v6) => format!("[{v6}]"),
+        ip => ip.to_string(),
+    });
+    let ingest = if cfg.rtmps_port == 443 { host.clone() } else { format!("{host}:{}", cfg.rtmps_port) };
+    let playback =
+        cfg.playback_base_url.clone().unwrap_or_else(|| format!("http://{host}:{}", api_addr.port()));
+    Urls {
+        ingest_endpoint: ingest,
+        playback_base: playback.trim_end_matches('/').to_string(),
+        srt_endpoint: host,
+    }
+}
+
+/// Starts the server; it stops when `shutdown` resolves.
+pub async fn start(
+    cfg: ServeConfig,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<Running> {
+    let store = Arc::new(open_store(&cfg.data_dir)?);
+    let account = default_account(store.as_ref(), cfg.account_id.as_deref()).await?;
+    let credentials_file = bootstrap_root_key(&cfg, store.as_ref(), &account).await?;
+    let paging_hex = store.meta_get_or_init("paging_key", &hex::encode(ids::bytes::<32>())).await?;
+    let mut paging_key = [0u8; 32];
+    hex::decode_to_slice(&paging_hex, &mut paging_key).context("stored paging key is not 32 bytes of hex")?;
+    let listener = tokio::net::TcpListener::bind(cfg.api_listen)
+        .await
+        .with_context(|| format!("binding {}", cfg.api_listen))?;
+    let api_addr = listener.local_addr()?;
+    let urls = urls(&cfg, api_addr);
+    if credentials_file.is_some() {
+        write_config(&cfg.data_dir.join("config"), &format!("http://{}", display_addr(api_addr)))?;
+    }
+    let svc = Arc::new(Service::new(store, urls, Arc::new(NoLiveStreams), paging_key, cfg.rate_limits));
+    let app = crate::api::router(svc);
+    let task = tokio::spawn(async move { axum::serve(listener, app).with_graceful_shutdown(shutdown).await });
+    Ok(Running { api_addr, credentials_file, task })
+}
+
+/// The address as a client would dial it (`0.0.0.0` becomes `127.0.0.1`).
+pub fn display_addr(a: SocketAddr) -> String {
+    match a.ip() {
+        ip if ip.is_unspecified() => format!("127.0.0.1:{}", a.port()),
+        _ => a.to_string(),
+    }
+}
