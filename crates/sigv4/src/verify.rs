@@ -1,0 +1,166 @@
+//! Server side, step 2: verify a [`ParsedAuth`] against the request it came with.
+//!
+//! The checks run cheapest first: `host` signed, scope date, time window, payload hash;
+//! then the canonical request is rebuilt from the raw request using only the headers the
+//! client listed in `SignedHeaders`, and the signatures are compared in constant time.
+
+use subtle::ConstantTimeEq;
+use time::{Duration, OffsetDateTime};
+
+use crate::UNSIGNED_PAYLOAD;
+use crate::canonical::{
+    canonical_headers, canonical_query_string, canonical_request, canonical_uri, hashed_payload,
+    presigned_canonical_query_string, sha256_hex, signed_headers_line,
+};
+use crate::date::{format_amz_date, format_date_stamp};
+use crate::error::AuthError;
+use crate::key::{SigningKey, string_to_sign};
+use crate::parse::{AuthLocation, ParsedAuth};
+use crate::request::{HttpRequest, header};
+
+/// How far the request time of a header-signed request may be from the server's clock,
+/// either way (AWS uses 15 minutes).
+pub const MAX_CLOCK_SKEW: Duration = Duration::minutes(15);
+
+/// The longest validity a presigned URL may ask for: seven days.
+pub const MAX_PRESIGN_EXPIRES_SECS: u64 = 7 * 24 * 60 * 60;
+
+/// Verifies `auth` for `req` with the caller's secret access key for
+/// `auth.access_key_id`. `now` is the server's current time.
+pub fn verify(
+    auth: &ParsedAuth,
+    secret_access_key: &str,
+    req: &HttpRequest<'_>,
+    now: OffsetDateTime,
+) -> Result<(), AuthError> {
+    let key = SigningKey::for_scope(secret_access_key, &auth.scope);
+    verify_with_key(auth, &key, req, now)
+}
+
+/// Verifies `auth` for `req` with an already derived key. The key must have been derived
+/// for exactly `auth.scope` (cache it by access key id and scope); any other key simply
+/// gives [`AuthError::SignatureMismatch`].
+pub fn verify_with_key(
+    auth: &ParsedAuth,
+    key: &SigningKey,
+    req: &HttpRequest<'_>,
+    now: OffsetDateTime,
+) -> Result<(), AuthError> {
+    check_host_signed(auth)?;
+    check_scope_date(auth)?;
+    check_time(auth, now)?;
+    let payload = payload_hash(auth, req)?;
+    let creq = rebuild_canonical_request(auth, req, &payload);
+    let sts = string_to_sign(&format_amz_date(auth.request_time), &auth.scope.to_string(), &creq);
+    let expected = key.sign(&sts);
+    if bool::from(expected.ct_eq(&auth.signature)) {
+        Ok(())
+    } else {
+        Err(AuthError::SignatureMismatch { canonical_request: creq, string_to_sign: sts })
+    }
+}
+
+/// Without `host` in the signature, a request signed for one endpoint would verify at any
+/// other endpoint that shares the credentials.
+fn check_host_signed(auth: &ParsedAuth) -> Result<(), AuthError> {
+    if auth.signed_headers.iter().any(|name| name == "host") { Ok(()) } else { Err(AuthError::HostNotSigned) }
+}
+
+fn check_scope_date(auth: &ParsedAuth) -> Result<(), AuthError> {
+    let request_date = format_date_stamp(auth.request_time);
+    if auth.scope.date == request_date {
+        return Ok(());
+    }
+    Err(AuthError::ScopeDateMismatch {
+        scope_date: auth.scope.date.clone(),
+        request_date,
+        amz_date: format_amz_date(auth.request_time),
+    })
+}
+
+/// Header form: `now` within ±15 minutes of the request time. Query form:
+/// `X-Amz-Expires` at most seven days and `now` within `[time, time + expires]`, with the
+/// same skew allowed before `time` so a client clock slightly ahead is not rejected.
+fn check_time(auth: &ParsedAuth, now: OffsetDateTime) -> Result<(), AuthError> {
+    let t = auth.request_time;
+    let window = match auth.location {
+        AuthLocation::Header => MAX_CLOCK_SKEW,
+        AuthLocation::Query { expires_secs } => {
+            if expires_secs > MAX_PRESIGN_EXPIRES_SECS {
+                return Err(AuthError::ExpiresTooLong);
+            }
+            Duration::seconds(i64::try_from(expires_secs).unwrap_or(i64::MAX))
+        }
+    };
+    // Saturating, because the request time is untrusted and may sit at year 0 or 9999.
+    let latest = t.saturating_add(window);
+    if now > latest {
+        return Err(expired(auth.location, t, latest, now));
+    }
+    if now < t.saturating_sub(MAX_CLOCK_SKEW) {
+        let detail = format!(
+            "{} is still later than {} ({} + 15 min.)",
+            format_amz_date(t),
+            format_amz_date(now.saturating_add(MAX_CLOCK_SKEW)),
+            format_amz_date(now)
+        );
+        return Err(AuthError::NotYetCurrent { detail });
+    }
+    Ok(())
+}
+
+/// The AWS wording: the header form names the skew, the query form the expiry.
+fn expired(
+    location: AuthLocation,
+    t: OffsetDateTime,
+    latest: OffsetDateTime,
+    now: OffsetDateTime,
+) -> AuthError {
+    let detail = match location {
+        AuthLocation::Header => format!(
+            "{} is now earlier than {} ({} - 15 min.)",
+            format_amz_date(t),
+            format_amz_date(now.saturating_sub(MAX_CLOCK_SKEW)),
+            format_amz_date(now)
+        ),
+        AuthLocation::Query { .. } => {
+            format!("{} is now earlier than {}", format_amz_date(latest), format_amz_date(now))
+        }
+    };
+    AuthError::Expired { detail }
+}
+
+/// The hashed payload the client signed. If it signed `x-amz-content-sha256`, that value
+/// is the hashed payload; whenever the header is present and not `UNSIGNED-PAYLOAD`, it
+/// must also be the real hash of the body, or the body was swapped after signing.
+fn payload_hash(auth: &ParsedAuth, req: &HttpRequest<'_>) -> Result<String, AuthError> {
+    let body_hash = sha256_hex(req.body);
+    let declared = header(req.headers, "x-amz-content-sha256").map(str::trim);
+    if let Some(value) = declared
+        && value != UNSIGNED_PAYLOAD
+        && !value.eq_ignore_ascii_case(&body_hash)
+    {
+        return Err(AuthError::ContentSha256Mismatch);
+    }
+    let signed = auth.signed_headers.iter().any(|name| name == "x-amz-content-sha256");
+    let used = if signed { declared } else { None };
+    Ok(match used {
+        Some(value) => hashed_payload(req.body, Some(value)),
+        None => body_hash,
+    })
+}
+
+fn rebuild_canonical_request(auth: &ParsedAuth, req: &HttpRequest<'_>, payload: &str) -> String {
+    let query = match auth.location {
+        AuthLocation::Header => canonical_query_string(req.query),
+        AuthLocation::Query { .. } => presigned_canonical_query_string(req.query),
+    };
+    canonical_request(
+        req.method,
+        &canonical_uri(req.path),
+        &query,
+        &canonical_headers(req.headers, &auth.signed_headers),
+        &signed_headers_line(&auth.signed_headers),
+        payload,
+    )
+}
