@@ -13,3 +13,4 @@ mod smoke;
 mod stream_keys;
 mod streams;
 mod tags;
+mod tour;
