@@ -10,6 +10,7 @@ mod errors_wire;
 mod pagination;
 mod playback_keys;
 mod smoke;
+mod official_clients;
 mod stream_keys;
 mod streams;
 mod tags;
