@@ -75,7 +75,7 @@ impl Service {
         Ok(GetChannelResponse { channel: Some(self.channel_view(&r)?) })
     }
 
-    /// `BatchGetChannel`: found channels, and a `BatchError` for each ARN that is not.
+    /// `BatchGetChannel`: found channels, and a `BatchError` for each ARN that is not (each ARN once).
     pub async fn batch_get_channel(
         &self,
         ctx: &Ctx,
@@ -85,12 +85,9 @@ impl Service {
         let found = self.store.get_many(&ctx.scope, &arns).await?;
         let mut channels = Vec::new();
         let mut errors = Vec::new();
-        for arn in &arns {
-            match found.iter().find(|r| &r.arn == arn && r.kind == ResourceType::Channel) {
-                Some(r) if !channels.iter().any(|c: &Channel| c.arn.as_ref() == Some(arn)) => {
-                    channels.push(self.channel_view(r)?)
-                }
-                Some(_) => {}
+        for arn in first_occurrences(&arns) {
+            match found.iter().find(|r| r.arn == arn && r.kind == ResourceType::Channel) {
+                Some(r) => channels.push(self.channel_view(r)?),
                 None => errors.push(batch_not_found(ResourceType::Channel, arn)),
             }
         }
@@ -205,6 +202,13 @@ impl Service {
         let channels = records.iter().map(|r| self.channel_summary(r)).collect::<DomainResult<_>>()?;
         Ok(ListChannelsResponse { channels: Some(channels), next_token: next })
     }
+}
+
+/// The ARNs of a batch request without repeats, in request order: a repeated ARN is reported once,
+/// whether it is found or not.
+pub(super) fn first_occurrences(arns: &[String]) -> impl Iterator<Item = &str> {
+    let mut seen = std::collections::HashSet::new();
+    arns.iter().map(String::as_str).filter(move |a| seen.insert(*a))
 }
 
 /// A `BatchError` for an ARN that was not found.

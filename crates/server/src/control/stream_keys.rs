@@ -1,7 +1,7 @@
 //! Stream keys: one per channel (created with it), values `sk_<region>_<id>_<30 random chars>`.
 //! `ListStreamKeys` never returns values (its summary type has none).
 
-use super::channels::batch_not_found;
+use super::channels::{batch_not_found, first_occurrences};
 use super::*;
 use openivs_model::*;
 
@@ -59,7 +59,7 @@ impl Service {
         Ok(GetStreamKeyResponse { stream_key: Some(self.stream_key_view(&r)?) })
     }
 
-    /// `BatchGetStreamKey`.
+    /// `BatchGetStreamKey`: found keys, and a `BatchError` for each ARN that is not (each ARN once).
     pub async fn batch_get_stream_key(
         &self,
         ctx: &Ctx,
@@ -67,14 +67,11 @@ impl Service {
     ) -> DomainResult<BatchGetStreamKeyResponse> {
         let arns = input.arns.unwrap_or_default();
         let found = self.store.get_many(&ctx.scope, &arns).await?;
-        let mut keys: Vec<StreamKey> = Vec::new();
+        let mut keys = Vec::new();
         let mut errors = Vec::new();
-        for arn in &arns {
-            match found.iter().find(|r| &r.arn == arn && r.kind == ResourceType::StreamKey) {
-                Some(r) if !keys.iter().any(|k| k.arn.as_ref() == Some(arn)) => {
-                    keys.push(self.stream_key_view(r)?)
-                }
-                Some(_) => {}
+        for arn in first_occurrences(&arns) {
+            match found.iter().find(|r| r.arn == arn && r.kind == ResourceType::StreamKey) {
+                Some(r) => keys.push(self.stream_key_view(r)?),
                 None => errors.push(batch_not_found(ResourceType::StreamKey, arn)),
             }
         }
