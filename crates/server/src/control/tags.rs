@@ -7,9 +7,9 @@ use openivs_model::*;
 /// The `aws:` prefix is reserved for AWS's own tags (AWS tagging rules).
 pub(super) fn check_reserved<'a>(keys: impl IntoIterator<Item = &'a String>) -> DomainResult<()> {
     match keys.into_iter().find(|k| k.to_ascii_lowercase().starts_with("aws:")) {
-        Some(k) => {
-            Err(DomainError::Validation(format!("Tag keys starting with \"aws:\" are reserved: {k:?}")))
-        }
+        Some(k) => Err(DomainError::Validation(format!(
+            "Invalid tags: the key {k:?} starts with \"aws:\", which is reserved for AWS use"
+        ))),
         None => Ok(()),
     }
 }
