@@ -4,10 +4,38 @@
 use super::*;
 use openivs_model::*;
 
+/// The documented default post-roll: "disabled (`enabled` set to false, `durationSeconds` set to 15)".
+fn default_post_roll() -> PostRollConfiguration {
+    PostRollConfiguration { duration_seconds: Some(15), enabled: Some(false) }
+}
+
+/// Each MediaTailor playback configuration must name one "in the same region and account" (model
+/// doc); the model checks the ARN's shape but does not require it, so an item without one is refused here.
+fn check_media_tailor(ctx: &Ctx, list: &[MediaTailorPlaybackConfiguration]) -> DomainResult<()> {
+    for (i, m) in list.iter().enumerate() {
+        let at = format!("mediaTailorPlaybackConfigurations.{i}.playbackConfigurationArn");
+        let arn = non_empty(m.playback_configuration_arn.as_ref())
+            .ok_or_else(|| DomainError::Validation(format!("{at} is required")))?;
+        // arn:aws:mediatailor:<region>:<account>:playbackConfiguration/<name>, as the model's pattern checked.
+        let mut parts = arn.split(':').skip(3);
+        let (region, account) = (parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
+        if region != ctx.scope.region || account != ctx.scope.account {
+            return Err(DomainError::Validation(format!(
+                "{at} must name a MediaTailor playback configuration in the same region and account \
+                 ({}, {}); got {arn}",
+                ctx.scope.region, ctx.scope.account
+            )));
+        }
+    }
+    Ok(())
+}
+
 impl Service {
     fn ad_view(&self, r: &Record) -> DomainResult<AdConfiguration> {
         let mut a: AdConfiguration = doc(r)?;
         a.arn = Some(r.arn.clone());
+        // A document stored without a post-roll reads back with the default.
+        a.post_roll_configuration.get_or_insert_with(default_post_roll);
         a.tags = Some(r.tags.clone());
         Ok(a)
     }
@@ -18,10 +46,11 @@ impl Service {
         ctx: &Ctx,
         input: CreateAdConfigurationRequest,
     ) -> DomainResult<CreateAdConfigurationResponse> {
+        check_media_tailor(ctx, input.media_tailor_playback_configurations.as_deref().unwrap_or_default())?;
         let a = AdConfiguration {
             name: Some(input.name.unwrap_or_default()),
             media_tailor_playback_configurations: input.media_tailor_playback_configurations,
-            post_roll_configuration: input.post_roll_configuration,
+            post_roll_configuration: Some(input.post_roll_configuration.unwrap_or_else(default_post_roll)),
             ..Default::default()
         };
         let mut rec = self.new_record(ctx, ResourceType::AdConfiguration, a.name.clone(), &a)?;
@@ -54,6 +83,7 @@ impl Service {
             a.name = Some(n);
         }
         if let Some(m) = input.media_tailor_playback_configurations {
+            check_media_tailor(ctx, &m)?;
             a.media_tailor_playback_configurations = Some(m);
         }
         if let Some(p) = input.post_roll_configuration {
