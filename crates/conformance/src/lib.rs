@@ -8,7 +8,7 @@
 use aws_sdk_ivs::config::{BehaviorVersion, Credentials, Region};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -50,8 +50,11 @@ pub fn binary() -> PathBuf {
             return PathBuf::from(p);
         }
         let exe = std::env::current_exe().expect("test executable path");
-        // target/<profile>/deps/<test> → target/<profile>
-        let profile_dir = exe.parent().and_then(Path::parent).expect("target profile dir").to_path_buf();
+        // A test is target/<profile>/deps/<test>; a binary of this crate is target/<profile>/<bin>.
+        let mut profile_dir = exe.parent().expect("target profile dir").to_path_buf();
+        if profile_dir.file_name().is_some_and(|n| n == "deps") {
+            profile_dir.pop();
+        }
         let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
         cmd.args(["build", "--quiet", "-p", "openivs"]);
         if profile_dir.file_name().is_some_and(|n| n == "release") {
