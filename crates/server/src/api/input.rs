@@ -20,20 +20,10 @@ pub fn input_json(
     } else {
         match serde_json::from_slice::<Value>(body) {
             Ok(Value::Object(m)) => m,
-            Ok(_) => {
-                return Err(ApiError::common(
-                    400,
-                    "SerializationException",
-                    "The request body must be a JSON object",
-                ));
-            }
-            Err(e) => {
-                return Err(ApiError::common(
-                    400,
-                    "SerializationException",
-                    format!("The request body is not valid JSON: {e}"),
-                ));
-            }
+            // IVS reports a body it cannot read as a ValidationException (ivs-api.md §1.4), which the
+            // SDKs decode as a typed error of every operation.
+            Ok(_) => return Err(ApiError::validation("The request body must be a JSON object")),
+            Err(e) => return Err(ApiError::validation(format!("The request body is not valid JSON: {e}"))),
         }
     };
     for b in op.bindings {
@@ -115,7 +105,8 @@ mod tests {
     fn body_must_be_an_object() {
         let op = Operation::GetChannel.info();
         assert_eq!(input_json(op, b" ", None, "").unwrap(), serde_json::json!({}));
-        assert_eq!(input_json(op, b"[1]", None, "").unwrap_err().status, 400);
+        let e = input_json(op, b"[1]", None, "").unwrap_err();
+        assert_eq!((e.status, e.code), (400, "ValidationException"));
         assert!(input_json(op, b"{\"arn\":", None, "").unwrap_err().message.contains("not valid JSON"));
     }
 
