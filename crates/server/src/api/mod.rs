@@ -33,19 +33,20 @@ pub struct ApiState {
 
 /// The API router.
 pub fn router(svc: Arc<Service>) -> axum::Router {
-    let routes = Operation::ALL
-        .iter()
-        .filter(|op| !op.info().uri.contains('{'))
-        .map(|op| (op.info().uri, *op))
-        .collect();
+    let routes = route_table();
     let auth = Authenticator::new(svc.store().clone());
     let state = Arc::new(ApiState { svc, auth, routes });
     axum::Router::new().fallback(handle).with_state(state)
 }
 
+/// The fixed paths (`/CreateChannel`, …) of the operations without a path label.
+fn route_table() -> HashMap<&'static str, Operation> {
+    Operation::ALL.iter().filter(|op| !op.info().uri.contains('{')).map(|op| (op.info().uri, *op)).collect()
+}
+
 /// Finds the operation of a request; `Ok((op, label))` with the still-encoded path label.
 fn route<'a>(
-    state: &ApiState,
+    routes: &HashMap<&'static str, Operation>,
     method: &str,
     path: &'a str,
 ) -> Result<(Operation, Option<&'a str>), ApiError> {
@@ -63,7 +64,7 @@ fn route<'a>(
         };
         return Ok((op, Some(label)));
     }
-    match state.routes.get(path) {
+    match routes.get(path) {
         Some(op) if op.info().method == method => Ok((*op, None)),
         Some(_) => Err(method_not_allowed(method, path)),
         None => Err(ApiError::common(
@@ -110,7 +111,7 @@ async fn process(state: &ApiState, req: Request) -> Result<(u16, Vec<u8>), ApiEr
     let method = parts.method.as_str();
     let path = parts.uri.path();
     let query = parts.uri.query().unwrap_or("");
-    let (op, label) = route(state, method, path)?;
+    let (op, label) = route(&state.routes, method, path)?;
     let info = op.info();
     let body = read_body(&parts.headers, body).await?;
     let mut headers: Vec<(&str, &str)> =
@@ -170,5 +171,88 @@ fn check_content_type(headers: &axum::http::HeaderMap, body: &[u8]) -> Result<()
                 ))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One line per operation: method, path, the operation it routes to.
+    const TABLE: &[(&str, &str, Operation)] = &[
+        ("POST", "/BatchGetChannel", Operation::BatchGetChannel),
+        ("POST", "/BatchGetStreamKey", Operation::BatchGetStreamKey),
+        ("POST", "/BatchStartViewerSessionRevocation", Operation::BatchStartViewerSessionRevocation),
+        ("POST", "/CreateAdConfiguration", Operation::CreateAdConfiguration),
+        ("POST", "/CreateChannel", Operation::CreateChannel),
+        ("POST", "/CreateFailoverSlateConfiguration", Operation::CreateFailoverSlateConfiguration),
+        ("POST", "/CreatePlaybackRestrictionPolicy", Operation::CreatePlaybackRestrictionPolicy),
+        ("POST", "/CreateRecordingConfiguration", Operation::CreateRecordingConfiguration),
+        ("POST", "/CreateStreamKey", Operation::CreateStreamKey),
+        ("POST", "/DeleteAdConfiguration", Operation::DeleteAdConfiguration),
+        ("POST", "/DeleteChannel", Operation::DeleteChannel),
+        ("POST", "/DeleteFailoverSlateConfiguration", Operation::DeleteFailoverSlateConfiguration),
+        ("POST", "/DeletePlaybackKeyPair", Operation::DeletePlaybackKeyPair),
+        ("POST", "/DeletePlaybackRestrictionPolicy", Operation::DeletePlaybackRestrictionPolicy),
+        ("POST", "/DeleteRecordingConfiguration", Operation::DeleteRecordingConfiguration),
+        ("POST", "/DeleteStreamKey", Operation::DeleteStreamKey),
+        ("POST", "/GetAdConfiguration", Operation::GetAdConfiguration),
+        ("POST", "/GetChannel", Operation::GetChannel),
+        ("POST", "/GetFailoverSlateConfiguration", Operation::GetFailoverSlateConfiguration),
+        ("POST", "/GetPlaybackKeyPair", Operation::GetPlaybackKeyPair),
+        ("POST", "/GetPlaybackRestrictionPolicy", Operation::GetPlaybackRestrictionPolicy),
+        ("POST", "/GetRecordingConfiguration", Operation::GetRecordingConfiguration),
+        ("POST", "/GetStream", Operation::GetStream),
+        ("POST", "/GetStreamKey", Operation::GetStreamKey),
+        ("POST", "/GetStreamSession", Operation::GetStreamSession),
+        ("POST", "/ImportPlaybackKeyPair", Operation::ImportPlaybackKeyPair),
+        ("POST", "/InsertAdBreak", Operation::InsertAdBreak),
+        ("POST", "/ListAdConfigurations", Operation::ListAdConfigurations),
+        ("POST", "/ListChannels", Operation::ListChannels),
+        ("POST", "/ListFailoverSlateConfigurations", Operation::ListFailoverSlateConfigurations),
+        ("POST", "/ListPlaybackKeyPairs", Operation::ListPlaybackKeyPairs),
+        ("POST", "/ListPlaybackRestrictionPolicies", Operation::ListPlaybackRestrictionPolicies),
+        ("POST", "/ListRecordingConfigurations", Operation::ListRecordingConfigurations),
+        ("POST", "/ListStreamKeys", Operation::ListStreamKeys),
+        ("POST", "/ListStreamSessions", Operation::ListStreamSessions),
+        ("POST", "/ListStreams", Operation::ListStreams),
+        ("GET", "/tags/arn%3Aaws%3Aivs%3Aus-west-2%3A1%3Achannel%2Fa", Operation::ListTagsForResource),
+        ("POST", "/PutMetadata", Operation::PutMetadata),
+        ("POST", "/StartViewerSessionRevocation", Operation::StartViewerSessionRevocation),
+        ("POST", "/StopStream", Operation::StopStream),
+        ("POST", "/tags/arn%3Aaws%3Aivs%3Aus-west-2%3A1%3Achannel%2Fa", Operation::TagResource),
+        ("DELETE", "/tags/arn%3Aaws%3Aivs%3Aus-west-2%3A1%3Achannel%2Fa", Operation::UntagResource),
+        ("POST", "/UpdateAdConfiguration", Operation::UpdateAdConfiguration),
+        ("POST", "/UpdateChannel", Operation::UpdateChannel),
+        ("POST", "/UpdateFailoverSlateConfiguration", Operation::UpdateFailoverSlateConfiguration),
+        ("POST", "/UpdatePlaybackRestrictionPolicy", Operation::UpdatePlaybackRestrictionPolicy),
+    ];
+
+    #[test]
+    fn every_operation_routes() {
+        let routes = route_table();
+        assert_eq!(TABLE.len(), Operation::ALL.len());
+        for (method, path, op) in TABLE {
+            let (got, label) =
+                route(&routes, method, path).unwrap_or_else(|e| panic!("{method} {path}: {e:?}"));
+            assert_eq!(got, *op, "{method} {path}");
+            assert_eq!(label.is_some(), path.starts_with("/tags/"));
+        }
+    }
+
+    #[test]
+    fn unknown_paths_methods_and_labels_are_refused() {
+        let routes = route_table();
+        let status = |m: &str, p: &str| route(&routes, m, p).map(|_| 0).unwrap_or_else(|e| e.status);
+        assert_eq!(status("POST", "/NoSuchOperation"), 404);
+        assert_eq!(status("POST", "/createchannel"), 404, "paths are case sensitive");
+        assert_eq!(status("GET", "/CreateChannel"), 405);
+        assert_eq!(status("PUT", "/tags/arn"), 405);
+        assert_eq!(status("GET", "/tags/"), 400);
+        assert_eq!(
+            status("GET", "/tags/arn:aws:ivs:us-west-2:1:channel/a"),
+            400,
+            "an unencoded / splits the label"
+        );
     }
 }
