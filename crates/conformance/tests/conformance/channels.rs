@@ -227,6 +227,20 @@ async fn create_channel_validation_names_the_member() {
     expect_err(res, "ValidationException", "multitrackInputConfiguration");
     let res = c.create_channel().multitrack_input_configuration(multitrack.clone()).send().await;
     expect_err(res, "ValidationException", "containerFormat");
+    // With multitrack enabled, policy and maximumResolution are required (no defaults).
+    let enabled = || MultitrackInputConfiguration::builder().enabled(true);
+    for (member, incomplete) in [
+        ("policy", enabled().maximum_resolution(MultitrackMaximumResolution::Hd).build()),
+        ("maximumResolution", enabled().policy(MultitrackPolicy::Require).build()),
+    ] {
+        let res = c
+            .create_channel()
+            .container_format(ContainerFormat::FragmentedMp4)
+            .multitrack_input_configuration(incomplete)
+            .send()
+            .await;
+        expect_err(res, "ValidationException", member);
+    }
 
     // Enum values the SDK would not send.
     for (member, bad) in [("type", "SUPER"), ("latencyMode", "FAST"), ("containerFormat", "MKV")] {
@@ -529,6 +543,53 @@ async fn tags_given_on_create_appear_in_get_and_list() {
     assert_eq!(got.channel().and_then(|ch| ch.tags()), Some(&tags));
     let list = c.list_channels().send().await.expect("list");
     assert_eq!(list.channels().first().and_then(|ch| ch.tags()), Some(&tags));
+}
+
+#[tokio::test]
+async fn list_summaries_carry_the_summary_members_of_the_channel() {
+    let s = Server::start();
+    let c = s.client();
+    let rc = recording_configuration(&c).await;
+    let prp = restriction_policy(&c).await;
+    let out = c
+        .create_channel()
+        .name("full")
+        .r#type(ChannelType::AdvancedSdChannelType)
+        .latency_mode(ChannelLatencyMode::NormalLatency)
+        .authorized(true)
+        .insecure_ingest(true)
+        .recording_configuration_arn(&rc)
+        .playback_restriction_policy_arn(&prp)
+        .tags("k", "v")
+        .send()
+        .await
+        .expect("create");
+    let arn = out.channel().and_then(|ch| ch.arn()).expect("arn");
+    let full = raw_post(&s, "GetChannel", &json!({ "arn": arn })).json()["channel"].clone();
+    let list = raw_post(&s, "ListChannels", &json!({})).json();
+    let summary = list["channels"][0].as_object().expect("a summary").clone();
+    let members = [
+        "arn",
+        "name",
+        "latencyMode",
+        "authorized",
+        "recordingConfigurationArn",
+        "tags",
+        "insecureIngest",
+        "type",
+        "preset",
+        "playbackRestrictionPolicyArn",
+        "adConfigurationArn",
+        "failoverSlateConfigurationArn",
+    ];
+    let mut keys: Vec<&str> = summary.keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    let mut expected = members.to_vec();
+    expected.sort_unstable();
+    assert_eq!(keys, expected, "exactly the ChannelSummary members (no SRT passphrase)");
+    for m in members {
+        assert_eq!(summary[m], full[m], "summary.{m}");
+    }
 }
 
 #[tokio::test]

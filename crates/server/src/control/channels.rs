@@ -254,13 +254,25 @@ fn settle_channel(c: &mut Channel, preset_given: bool) -> DomainResult<()> {
     }
     let mt = c.multitrack_input_configuration.get_or_insert_with(Default::default);
     let enabled = *mt.enabled.get_or_insert(false);
-    mt.policy.get_or_insert(MultitrackPolicy::Allow);
-    mt.maximum_resolution.get_or_insert(MultitrackMaximumResolution::FullHd);
     if enabled && ty != ChannelType::Standard {
         return Err(DomainError::Validation(format!(
             "multitrackInputConfiguration can be enabled only for STANDARD channels, not {ty}"
         )));
     }
+    // The model: "If true, then policy, maximumResolution, and containerFormat are required".
+    let missing: Vec<&str> =
+        [("policy", mt.policy.is_none()), ("maximumResolution", mt.maximum_resolution.is_none())]
+            .into_iter()
+            .filter_map(|(member, absent)| absent.then_some(member))
+            .collect();
+    if enabled && !missing.is_empty() {
+        return Err(DomainError::Validation(format!(
+            "multitrackInputConfiguration.{} is required when multitrack input is enabled",
+            missing.join(" and multitrackInputConfiguration.")
+        )));
+    }
+    mt.policy.get_or_insert(MultitrackPolicy::Allow);
+    mt.maximum_resolution.get_or_insert(MultitrackMaximumResolution::FullHd);
     if enabled && c.container_format != Some(ContainerFormat::FragmentedMp4) {
         return Err(DomainError::Validation(
             "containerFormat must be FRAGMENTED_MP4 when multitrackInputConfiguration is enabled".into(),
