@@ -69,6 +69,30 @@ async fn a_channel_has_one_stream_key_rotated_by_delete_and_create() {
 }
 
 #[tokio::test]
+async fn concurrent_creates_leave_one_stream_key() {
+    let s = Server::start();
+    let c = s.client();
+    let (channel_arn, key) = channel(&c).await;
+    c.delete_stream_key().arn(key.arn().expect("arn")).send().await.expect("delete");
+    let tasks: Vec<_> = (0..6)
+        .map(|_| {
+            let req = c.create_stream_key().channel_arn(&channel_arn);
+            tokio::spawn(async move { req.send().await })
+        })
+        .collect();
+    let mut created = 0;
+    for task in tasks {
+        match task.await.expect("task") {
+            Ok(_) => created += 1,
+            Err(e) => assert!(e.into_service_error().is_service_quota_exceeded_exception()),
+        }
+    }
+    assert_eq!(created, 1, "exactly one of the concurrent creates wins");
+    let list = c.list_stream_keys().channel_arn(&channel_arn).max_results(50).send().await.expect("list");
+    assert_eq!(list.stream_keys().len(), 1);
+}
+
+#[tokio::test]
 async fn get_and_batch_get_return_the_values() {
     let s = Server::start();
     let c = s.client();

@@ -141,6 +141,31 @@ async fn at_most_50_tags_and_a_refused_request_changes_nothing() {
 }
 
 #[tokio::test]
+async fn concurrent_tag_requests_never_exceed_50() {
+    let s = Server::start();
+    let c = s.client();
+    let out = c.create_channel().send().await.expect("channel");
+    let arn = out.channel().and_then(|ch| ch.arn()).expect("arn");
+    let tasks: Vec<_> = ["a", "b", "c"]
+        .into_iter()
+        .map(|prefix| {
+            let tags = (0..30).map(|i| (format!("{prefix}{i}"), String::new())).collect();
+            let req = c.tag_resource().resource_arn(arn).set_tags(Some(tags));
+            tokio::spawn(async move { req.send().await })
+        })
+        .collect();
+    let mut accepted = 0;
+    for task in tasks {
+        match task.await.expect("task") {
+            Ok(_) => accepted += 1,
+            Err(e) => assert!(e.into_service_error().is_validation_exception()),
+        }
+    }
+    assert_eq!(accepted, 1, "30 + 30 > 50: only one request can be applied");
+    assert_eq!(tags_of(&c, arn).await.len(), 30);
+}
+
+#[tokio::test]
 async fn tag_keys_and_values_follow_the_aws_rules() {
     let s = Server::start();
     let c = s.client();
