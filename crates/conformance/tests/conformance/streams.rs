@@ -12,11 +12,11 @@ use aws_sdk_ivs::types::{
 use conformance::{ACCOUNT, Server};
 use serde_json::json;
 
-/// A channel that uses an ad configuration; returns its ARN.
-async fn channel_with_ads(c: &Client) -> String {
+/// A channel of `account` that uses an ad configuration; returns its ARN.
+async fn channel_with_ads(c: &Client, account: &str) -> String {
     let mediatailor = MediaTailorPlaybackConfiguration::builder()
         .playback_configuration_arn(format!(
-            "arn:aws:mediatailor:us-west-2:{ACCOUNT}:playbackConfiguration/ads"
+            "arn:aws:mediatailor:us-west-2:{account}:playbackConfiguration/ads"
         ))
         .build();
     let ad = c
@@ -54,7 +54,7 @@ fn revocations(s: &Server) -> Vec<(String, String, i64)> {
 async fn live_operations_on_an_offline_channel_are_channel_not_broadcasting() {
     let s = Server::start();
     let c = s.client();
-    let arn = channel_with_ads(&c).await;
+    let arn = channel_with_ads(&c, ACCOUNT).await;
     let not_live = "ChannelNotBroadcasting";
 
     let e = expect_err(c.get_stream().channel_arn(&arn).send().await, not_live, &arn);
@@ -75,17 +75,22 @@ async fn live_operations_on_an_offline_channel_are_channel_not_broadcasting() {
 async fn stream_operations_on_a_missing_channel_are_not_found() {
     let s = Server::start();
     let c = s.client();
-    let arn = missing_channel();
+    // A channel of another account (with an ad configuration) is as missing as one that never was.
+    let (key, secret, account) = s.create_key(Some("210987654321"), &[]);
+    let theirs = channel_with_ads(&s.client_for("us-west-2", &key, &secret), &account).await;
     let not_found = "ResourceNotFoundException";
-    let e = expect_err(c.get_stream().channel_arn(&arn).send().await, not_found, &arn);
-    assert!(e.is_resource_not_found_exception());
-    let e = expect_err(c.stop_stream().channel_arn(&arn).send().await, not_found, &arn);
-    assert!(e.is_resource_not_found_exception());
-    let e = expect_err(c.put_metadata().channel_arn(&arn).metadata("hi").send().await, not_found, &arn);
-    assert!(e.is_resource_not_found_exception());
-    let res = c.insert_ad_break().channel_arn(&arn).duration_seconds(30).send().await;
-    let e = expect_err(res, not_found, &arn);
-    assert!(e.is_resource_not_found_exception());
+    for arn in [missing_channel(), theirs] {
+        let e = expect_err(c.get_stream().channel_arn(&arn).send().await, not_found, &arn);
+        assert!(e.is_resource_not_found_exception());
+        let e = expect_err(c.stop_stream().channel_arn(&arn).send().await, not_found, &arn);
+        assert!(e.is_resource_not_found_exception());
+        let res = c.put_metadata().channel_arn(&arn).metadata("hi").send().await;
+        let e = expect_err(res, not_found, &arn);
+        assert!(e.is_resource_not_found_exception());
+        let res = c.insert_ad_break().channel_arn(&arn).duration_seconds(30).send().await;
+        let e = expect_err(res, not_found, &arn);
+        assert!(e.is_resource_not_found_exception());
+    }
 }
 
 #[tokio::test]

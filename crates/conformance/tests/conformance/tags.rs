@@ -208,6 +208,20 @@ async fn tag_keys_and_values_follow_the_aws_rules() {
     assert_eq!(tags.get(&edge_key), Some(&edge_value));
     assert_eq!(tags.get("café déjà vu").map(String::as_str), Some("a_b.c:d/e=f+g-h@i"));
     assert_eq!(tags.get("empty").map(String::as_str), Some(""));
+
+    // Keys with spaces, `+`, `=`, `/`, `:` and `@` survive the query string of UntagResource.
+    let odd = "a+b=c/d:e@f g";
+    c.tag_resource().resource_arn(arn).tags(odd, "1").send().await.expect("odd key");
+    c.untag_resource()
+        .resource_arn(arn)
+        .tag_keys(odd)
+        .tag_keys("café déjà vu")
+        .tag_keys(&edge_key)
+        .tag_keys("empty")
+        .send()
+        .await
+        .expect("untag");
+    assert_eq!(tags_of(&c, arn).await, tag_map(&[("keep", "me")]));
 }
 
 #[tokio::test]
