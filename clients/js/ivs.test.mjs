@@ -309,22 +309,29 @@ test("CreateRecordingConfiguration and DeleteRecordingConfiguration", async () =
     }),
   );
   const rc = out.recordingConfiguration;
-  assert.match(rc.arn, new RegExp(`^arn:aws:ivs:${region}:\\d{12}:recording-configuration/[A-Za-z0-9]{12}$`));
-  assert.equal(rc.name, name("rec"));
-  assert.deepEqual(rc.destinationConfiguration, { s3: { bucketName: "openivs-js-test" } });
-  assert.ok(["CREATING", "ACTIVE"].includes(rc.state), `state ${rc.state}`);
-  assert.equal(rc.recordingReconnectWindowSeconds, 0);
-  assert.deepEqual(rc.tags, {});
+  let deleted = false;
+  try {
+    assert.match(rc.arn, new RegExp(`^arn:aws:ivs:${region}:\\d{12}:recording-configuration/[A-Za-z0-9]{12}$`));
+    assert.equal(rc.name, name("rec"));
+    assert.deepEqual(rc.destinationConfiguration, { s3: { bucketName: "openivs-js-test" } });
+    assert.ok(["CREATING", "ACTIVE"].includes(rc.state), `state ${rc.state}`);
+    assert.equal(rc.recordingReconnectWindowSeconds, 0);
+    assert.deepEqual(rc.tags, {});
 
-  const got = await client.send(new GetRecordingConfigurationCommand({ arn: rc.arn }));
-  assert.equal(got.recordingConfiguration.arn, rc.arn);
+    const got = await client.send(new GetRecordingConfigurationCommand({ arn: rc.arn }));
+    assert.equal(got.recordingConfiguration.arn, rc.arn);
 
-  await client.send(new DeleteRecordingConfigurationCommand({ arn: rc.arn }));
-  await expectServiceError(
-    client.send(new GetRecordingConfigurationCommand({ arn: rc.arn })),
-    ResourceNotFoundException,
-    404,
-  );
+    const del = await client.send(new DeleteRecordingConfigurationCommand({ arn: rc.arn }));
+    deleted = true;
+    assert.equal(del.$metadata.httpStatusCode, 204);
+    await expectServiceError(
+      client.send(new GetRecordingConfigurationCommand({ arn: rc.arn })),
+      ResourceNotFoundException,
+      404,
+    );
+  } finally {
+    if (!deleted) await client.send(new DeleteRecordingConfigurationCommand({ arn: rc.arn }));
+  }
 });
 
 test("DeleteChannel removes the channel and its stream key", async () => {
