@@ -113,12 +113,14 @@ impl Service {
         let (records, next) = self
             .page(
                 ctx,
-                Operation::ListAdConfigurations,
-                ResourceType::AdConfiguration,
+                Listing {
+                    op: Operation::ListAdConfigurations,
+                    kind: ResourceType::AdConfiguration,
+                    default_page: 100,
+                },
                 Filter::All,
                 input.next_token.as_deref(),
                 input.max_results,
-                100,
             )
             .await?;
         let items = records.iter().map(|r| summary(&self.ad_view(r)?)).collect::<DomainResult<_>>()?;

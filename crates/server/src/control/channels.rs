@@ -191,12 +191,10 @@ impl Service {
         let (records, next) = self
             .page(
                 ctx,
-                Operation::ListChannels,
-                ResourceType::Channel,
+                Listing { op: Operation::ListChannels, kind: ResourceType::Channel, default_page: 100 },
                 filter,
                 input.next_token.as_deref(),
                 input.max_results,
-                100,
             )
             .await?;
         let channels = records.iter().map(|r| self.channel_summary(r)).collect::<DomainResult<_>>()?;

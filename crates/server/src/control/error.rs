@@ -46,9 +46,10 @@ impl DomainError {
             StoreError::Duplicate(what) => Self::Conflict(format!("Resource already exists: {what}")),
             StoreError::QuotaExceeded(n) => Self::QuotaExceeded(format!("Quota of {n} exceeded")),
             StoreError::Referenced(by) => Self::Conflict(format!("Resource is in use by {}", by.join(", "))),
-            StoreError::TooManyTags(n) => {
-                Self::Validation(format!("A resource can have at most 50 tags; this request would leave {n}"))
-            }
+            StoreError::TooManyTags(n) => Self::Validation(format!(
+                "A resource can have at most {} tags; this request would leave {n}",
+                super::MAX_TAGS
+            )),
             StoreError::Backend(m) => Self::Internal(m),
         }
     }

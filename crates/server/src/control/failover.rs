@@ -98,12 +98,14 @@ impl Service {
         let (records, next) = self
             .page(
                 ctx,
-                Operation::ListFailoverSlateConfigurations,
-                ResourceType::FailoverSlateConfiguration,
+                Listing {
+                    op: Operation::ListFailoverSlateConfigurations,
+                    kind: ResourceType::FailoverSlateConfiguration,
+                    default_page: 100,
+                },
                 Filter::All,
                 input.next_token.as_deref(),
                 input.max_results,
-                100,
             )
             .await?;
         let items = records.iter().map(|r| summary(&self.slate_view(r)?)).collect::<DomainResult<_>>()?;

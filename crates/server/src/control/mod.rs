@@ -141,19 +141,18 @@ impl Service {
         })
     }
 
-    /// One page of records of `kind` for a list operation, and the token of the next page.
+    /// One page of records for a list operation, and the token of the next page.
     async fn page(
         &self,
         ctx: &Ctx,
-        op: Operation,
-        kind: ResourceType,
+        list: Listing,
         filter: Filter,
         token: Option<&str>,
         max: Option<i32>,
-        default: usize,
     ) -> DomainResult<(Vec<Record>, Option<String>)> {
+        let Listing { op, kind, default_page } = list;
         let key = format!("{filter:?}");
-        let req = self.paging.request(op, &key, token, max, default)?;
+        let req = self.paging.request(op, &key, token, max, default_page)?;
         let mut records = self.store.list(&ctx.scope, kind, &filter, req.after_seq, req.limit + 1).await?;
         let next = if records.len() > req.limit {
             records.truncate(req.limit);
@@ -169,6 +168,14 @@ impl Service {
 /// the same names, so it is read back from the full one's JSON.
 fn summary<S: DeserializeOwned>(full: &impl Serialize) -> DomainResult<S> {
     Ok(serde_json::from_value(serde_json::to_value(full)?)?)
+}
+
+/// What a list operation lists: its resource kind, and its page size when `maxResults` is absent.
+#[derive(Clone, Copy)]
+struct Listing {
+    op: Operation,
+    kind: ResourceType,
+    default_page: usize,
 }
 
 /// Reads a record's stored document.

@@ -107,12 +107,14 @@ impl Service {
         let (records, next) = self
             .page(
                 ctx,
-                Operation::ListPlaybackKeyPairs,
-                ResourceType::PlaybackKeyPair,
+                Listing {
+                    op: Operation::ListPlaybackKeyPairs,
+                    kind: ResourceType::PlaybackKeyPair,
+                    default_page: 100,
+                },
                 Filter::All,
                 input.next_token.as_deref(),
                 input.max_results,
-                100,
             )
             .await?;
         let key_pairs = records

@@ -160,12 +160,14 @@ impl Service {
         let (records, next) = self
             .page(
                 ctx,
-                Operation::ListPlaybackRestrictionPolicies,
-                ResourceType::PlaybackRestrictionPolicy,
+                Listing {
+                    op: Operation::ListPlaybackRestrictionPolicies,
+                    kind: ResourceType::PlaybackRestrictionPolicy,
+                    default_page: 1,
+                },
                 Filter::All,
                 input.next_token.as_deref(),
                 input.max_results,
-                1,
             )
             .await?;
         let items = records.iter().map(|r| summary(&self.policy_view(r)?)).collect::<DomainResult<_>>()?;

@@ -90,12 +90,14 @@ impl Service {
         let (records, next) = self
             .page(
                 ctx,
-                Operation::ListRecordingConfigurations,
-                ResourceType::RecordingConfiguration,
+                Listing {
+                    op: Operation::ListRecordingConfigurations,
+                    kind: ResourceType::RecordingConfiguration,
+                    default_page: 100,
+                },
                 Filter::All,
                 input.next_token.as_deref(),
                 input.max_results,
-                100,
             )
             .await?;
         let items = records.iter().map(|r| summary(&self.recording_view(r)?)).collect::<DomainResult<_>>()?;

@@ -94,12 +94,10 @@ impl Service {
         let (records, next) = self
             .page(
                 ctx,
-                Operation::ListStreamKeys,
-                ResourceType::StreamKey,
+                Listing { op: Operation::ListStreamKeys, kind: ResourceType::StreamKey, default_page: 1 },
                 Filter::Parent(channel.clone()),
                 input.next_token.as_deref(),
                 input.max_results,
-                1,
             )
             .await?;
         let keys = records
