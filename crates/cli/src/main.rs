@@ -48,6 +48,13 @@ struct ServeArgs {
     /// Turn off IVS's API rate limits (for load tests).
     #[arg(long, env = "OPENIVS_DISABLE_RATE_LIMITS")]
     disable_rate_limits: bool,
+    /// Seconds that requests in flight may take to finish after SIGTERM/Ctrl-C before the server stops anyway.
+    #[arg(
+        long,
+        env = "OPENIVS_SHUTDOWN_GRACE_SECS",
+        default_value_t = openivs_server::app::DEFAULT_SHUTDOWN_GRACE.as_secs_f64()
+    )]
+    shutdown_grace_secs: f64,
 }
 
 fn main() -> Result<()> {
@@ -85,6 +92,8 @@ async fn serve(args: ServeArgs) -> Result<()> {
         rate_limits: !args.disable_rate_limits,
         root_key,
         account_id: env("OPENIVS_ACCOUNT_ID"),
+        shutdown_grace: std::time::Duration::try_from_secs_f64(args.shutdown_grace_secs)
+            .map_err(|_| anyhow::anyhow!("--shutdown-grace-secs must be a number of seconds >= 0"))?,
     };
     let data_dir = cfg.data_dir.clone();
     let running = openivs_server::app::start(cfg, shutdown_signal()).await?;

@@ -9,6 +9,7 @@ use anyhow::{Context, Result};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Profile name in the generated credentials and config files.
 pub const PROFILE: &str = "openivs";
@@ -34,7 +35,13 @@ pub struct ServeConfig {
     pub root_key: Option<(String, String)>,
     /// Account id of the default account (`OPENIVS_ACCOUNT_ID`).
     pub account_id: Option<String>,
+    /// How long requests in flight may take to finish after the shutdown signal; connections still
+    /// open then (a stalled or idle-mid-request client) are dropped so the server always stops.
+    pub shutdown_grace: Duration,
 }
+
+/// Default of [`ServeConfig::shutdown_grace`].
+pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// The database file in a data dir.
 pub fn database_path(data_dir: &Path) -> PathBuf {
@@ -205,8 +212,41 @@ pub async fn start(
     }
     let svc = Arc::new(Service::new(store, urls, Arc::new(NoLiveStreams), paging_key, cfg.rate_limits));
     let app = crate::api::router(svc);
-    let task = tokio::spawn(async move { axum::serve(listener, app).with_graceful_shutdown(shutdown).await });
+    let grace = cfg.shutdown_grace;
+    let task = tokio::spawn(serve_until(listener, app, shutdown, grace));
     Ok(Running { api_addr, credentials_file, task })
+}
+
+/// Serves until `shutdown` resolves, then lets requests in flight finish for up to `grace`.
+///
+/// axum's graceful shutdown alone waits for every open connection to finish its request, with no
+/// limit: one client that sent half a request and went quiet would keep the server from ever stopping.
+async fn serve_until(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    grace: Duration,
+) -> std::io::Result<()> {
+    let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
+    let signal = async move {
+        shutdown.await;
+        let _ = stopping_tx.send(true);
+    };
+    let serve = axum::serve(listener, app).with_graceful_shutdown(signal).into_future();
+    let deadline = async {
+        if stopping_rx.wait_for(|stopping| *stopping).await.is_ok() {
+            tokio::time::sleep(grace).await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        result = serve => result,
+        () = deadline => {
+            tracing::warn!(grace_secs = grace.as_secs_f64(), "requests still open after the shutdown grace period; dropping them");
+            Ok(())
+        }
+    }
 }
 
 /// The address as a client would dial it (`0.0.0.0` becomes `127.0.0.1`).
