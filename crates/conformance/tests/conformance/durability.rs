@@ -2,8 +2,11 @@
 //! cleanly with its data; pagination tokens stay valid across restarts (the paging key is persisted).
 
 use aws_sdk_ivs::types::{ChannelLatencyMode, ChannelType};
-use conformance::{RawResponse, Server};
+use conformance::{Options, RawResponse, Server};
 use serde_json::{Value, json};
+use std::io::Write;
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
 
 fn post(s: &Server, target: &str, body: &Value) -> RawResponse {
     s.raw("POST", target, &[("content-type", "application/json")], body.to_string().as_bytes(), true)
@@ -173,4 +176,55 @@ async fn pagination_tokens_survive_a_restart() {
     // A token the server never issued is still refused after the restart.
     let err = c.list_channels().next_token("bm90LWEtdG9rZW4").send().await.expect_err("forged token");
     assert!(err.into_service_error().is_validation_exception());
+}
+
+/// Sends SIGTERM and waits for the exit status, failing (instead of hanging) after `limit`.
+fn terminate_within(s: Server, limit: Duration) -> (Server, std::process::ExitStatus) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut s = s;
+        let status = s.terminate();
+        let _ = tx.send((s, status));
+    });
+    rx.recv_timeout(limit).unwrap_or_else(|_| panic!("the server did not stop within {limit:?} of SIGTERM"))
+}
+
+#[tokio::test]
+async fn sigterm_stops_the_server_even_with_stalled_clients() {
+    let opts =
+        Options { env: vec![("OPENIVS_SHUTDOWN_GRACE_SECS".into(), "1".into())], ..Options::default() };
+    let s = Server::start_with(opts);
+    let c = s.client();
+    c.create_channel().name("kept").send().await.expect("create");
+    // A client that sent half a request head, one that sent the head and part of the body, and an
+    // idle keep-alive connection of the SDK.
+    let mut half_head = TcpStream::connect(s.authority()).expect("connect");
+    write!(half_head, "POST /ListChannels HTTP/1.1\r\nhost: {}", s.authority()).expect("write");
+    let mut half_body = TcpStream::connect(s.authority()).expect("connect");
+    write!(
+        half_body,
+        "POST /ListChannels HTTP/1.1\r\nhost: {}\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{{",
+        s.authority()
+    )
+    .expect("write");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let started = Instant::now();
+    let (mut s, status) = terminate_within(s, Duration::from_secs(20));
+    assert!(status.success(), "exit status {status:?}");
+    assert!(started.elapsed() < Duration::from_secs(10), "stopped after {:?}", started.elapsed());
+    drop((half_head, half_body, c));
+
+    s.kill9_and_restart();
+    let names: Vec<String> = s
+        .client()
+        .list_channels()
+        .send()
+        .await
+        .expect("list")
+        .channels()
+        .iter()
+        .filter_map(|c| c.name().map(str::to_string))
+        .collect();
+    assert_eq!(names, ["kept"]);
 }
