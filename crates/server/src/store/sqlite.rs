@@ -176,8 +176,22 @@ fn insert_one(tx: &rusqlite::Transaction, r: &NewRecord) -> StoreResult<Record> 
         }
         e => backend(e),
     })?;
-    set_refs(tx, &r.arn, &r.refs)?;
-    get_in(tx, &r.scope, &r.arn)?.ok_or_else(|| StoreError::Backend("inserted record vanished".into()))
+    add_refs(tx, &r.arn, &r.refs)?;
+    // The row is exactly what was given, plus its sequence number: no need to read it back.
+    Ok(Record {
+        seq: tx.last_insert_rowid(),
+        arn: r.arn.clone(),
+        kind: r.kind,
+        scope: r.scope.clone(),
+        id: r.id.clone(),
+        name: r.name.clone(),
+        parent: r.parent.clone(),
+        unique: r.unique.clone(),
+        refs: r.refs.clone(),
+        doc: r.doc.clone(),
+        tags: r.tags.clone(),
+        created_ms: r.created_ms,
+    })
 }
 
 fn set_refs(tx: &rusqlite::Transaction, from: &str, refs: &[String]) -> StoreResult<()> {
@@ -185,6 +199,13 @@ fn set_refs(tx: &rusqlite::Transaction, from: &str, refs: &[String]) -> StoreRes
         .map_err(backend)?
         .execute([from])
         .map_err(backend)?;
+    add_refs(tx, from, refs)
+}
+
+fn add_refs(tx: &rusqlite::Transaction, from: &str, refs: &[String]) -> StoreResult<()> {
+    if refs.is_empty() {
+        return Ok(());
+    }
     let mut st = tx
         .prepare_cached("INSERT OR IGNORE INTO refs (from_arn, to_arn) VALUES (?1, ?2)")
         .map_err(backend)?;
