@@ -207,6 +207,16 @@ async fn ad_configuration_validation() {
     let got = c.get_ad_configuration().arn(&arn).send().await.expect("get");
     assert_eq!(got.ad_configuration().and_then(|a| a.name()), Some(""));
     assert_eq!(c.list_ad_configurations().send().await.expect("list").ad_configurations().len(), 1);
+    for n in [0, 101] {
+        let err = c
+            .list_ad_configurations()
+            .max_results(n)
+            .send()
+            .await
+            .expect_err("maxResults")
+            .into_service_error();
+        assert_invalid(&err, err.is_validation_exception(), "maxResults");
+    }
 }
 
 #[tokio::test]
@@ -392,6 +402,11 @@ async fn failover_slate_configuration_ranges() {
         };
         let err = update.send().await.expect_err(member).into_service_error();
         assert_invalid(&err, err.is_validation_exception(), member);
+    }
+    for n in [0, 101] {
+        let err = c.list_failover_slate_configurations().max_results(n).send().await;
+        let err = err.expect_err("maxResults").into_service_error();
+        assert_invalid(&err, err.is_validation_exception(), "maxResults");
     }
     // Nothing was created or changed by the refused calls.
     let list = c.list_failover_slate_configurations().send().await.expect("list");

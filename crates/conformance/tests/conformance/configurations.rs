@@ -289,6 +289,11 @@ async fn playback_restriction_policy_defaults_update_get_list_delete() {
     assert!(page2.next_token().is_none());
     let all = c.list_playback_restriction_policies().max_results(100).send().await.expect("all");
     assert_eq!(all.playback_restriction_policies().len(), 2);
+    for n in [0, 101] {
+        let err = c.list_playback_restriction_policies().max_results(n).send().await;
+        let err = err.expect_err("maxResults").into_service_error();
+        assert_invalid(&err, err.is_validation_exception(), "maxResults");
+    }
 
     c.delete_playback_restriction_policy().arn(&arn).send().await.expect("delete");
     let err =
