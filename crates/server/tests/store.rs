@@ -117,6 +117,18 @@ async fn concurrent_inserts_respect_the_quota(store: Arc<dyn Store>) {
     }
     assert_eq!(ok, 3);
     assert_eq!(store.list(&s, ResourceType::PlaybackKeyPair, &Filter::All, 0, 100).await.unwrap().len(), 3);
+    // At the quota, a duplicate is reported as a duplicate, not as over quota.
+    let mut first = rec(&s, ResourceType::PlaybackKeyPair, "again");
+    first.unique = Some("fp".into());
+    let mut other = store.list(&s, ResourceType::PlaybackKeyPair, &Filter::All, 0, 1).await.unwrap();
+    let existing = other.remove(0);
+    store.delete(&s, &existing.arn).await.unwrap();
+    store.insert(vec![first.clone()], Some(Quota::PerScope(3))).await.unwrap();
+    first.arn.push('2');
+    assert!(matches!(
+        store.insert(vec![first], Some(Quota::PerScope(3))).await,
+        Err(StoreError::Duplicate(_))
+    ));
 }
 
 async fn tags_keys_revocations_and_meta(store: &dyn Store) {

@@ -135,6 +135,20 @@ fn get_in(conn: &Connection, scope: &Scope, arn: &str) -> StoreResult<Option<Rec
     st.query_row(params![arn, scope.account, scope.region], record).optional().map_err(backend)
 }
 
+/// A unique value (stream key secret, key-pair fingerprint) may appear once per kind and scope.
+fn check_unique(tx: &rusqlite::Transaction, r: &NewRecord) -> StoreResult<()> {
+    let Some(u) = &r.unique else { return Ok(()) };
+    let dup: Option<i64> = tx
+        .prepare_cached(
+            "SELECT seq FROM resources WHERE kind = ?1 AND account = ?2 AND region = ?3 AND uniq = ?4",
+        )
+        .map_err(backend)?
+        .query_row(params![r.kind.as_str(), r.scope.account, r.scope.region, u], |row| row.get(0))
+        .optional()
+        .map_err(backend)?;
+    if dup.is_some() { Err(StoreError::Duplicate(u.clone())) } else { Ok(()) }
+}
+
 fn insert_one(tx: &rusqlite::Transaction, r: &NewRecord) -> StoreResult<Record> {
     if let Some(parent) = &r.parent
         && get_in(tx, &r.scope, parent)?.is_none()
@@ -146,19 +160,7 @@ fn insert_one(tx: &rusqlite::Transaction, r: &NewRecord) -> StoreResult<Record> 
             return Err(StoreError::NotFound(target.clone()));
         }
     }
-    if let Some(u) = &r.unique {
-        let dup: Option<i64> = tx
-            .query_row(
-                "SELECT seq FROM resources WHERE kind = ?1 AND account = ?2 AND region = ?3 AND uniq = ?4",
-                params![r.kind.as_str(), r.scope.account, r.scope.region, u],
-                |row| row.get(0),
-            )
-            .optional()
-            .map_err(backend)?;
-        if dup.is_some() {
-            return Err(StoreError::Duplicate(u.clone()));
-        }
-    }
+    check_unique(tx, r)?;
     let refs = serde_json::to_string(&r.refs).map_err(backend)?;
     let tags = serde_json::to_string(&r.tags).map_err(backend)?;
     tx.prepare_cached(
@@ -253,6 +255,8 @@ impl Store for SqliteStore {
                 {
                     return Err(StoreError::NotFound(parent.clone()));
                 }
+                // A duplicate is the more specific answer: re-importing a key at the quota is a conflict.
+                check_unique(tx, first)?;
                 check_quota(tx, first, q)?;
             }
             records.iter().map(|r| insert_one(tx, r)).collect()
