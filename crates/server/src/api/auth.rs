@@ -17,10 +17,14 @@ use std::time::{Duration, Instant};
 /// effect on a running server within this time).
 const KEY_TTL: Duration = Duration::from_secs(5);
 
-/// Looks up API keys, with a short-lived cache in front of the store.
+/// How long an unknown access key id is remembered as unknown, so that a flood of requests with made-up
+/// keys costs no database reads, while a key created meanwhile works within a second.
+const UNKNOWN_TTL: Duration = Duration::from_secs(1);
+
+/// Looks up API keys, with a short-lived cache (of known and unknown ids) in front of the store.
 pub struct Authenticator {
     store: Arc<dyn Store>,
-    cache: Mutex<HashMap<String, (ApiKey, Instant)>>,
+    cache: Mutex<HashMap<String, (Option<ApiKey>, Instant)>>,
 }
 
 impl Authenticator {
@@ -32,19 +36,19 @@ impl Authenticator {
     async fn key(&self, access_key_id: &str) -> Result<Option<ApiKey>, ApiError> {
         if let Ok(cache) = self.cache.lock()
             && let Some((k, at)) = cache.get(access_key_id)
-            && at.elapsed() < KEY_TTL
+            && at.elapsed() < if k.is_some() { KEY_TTL } else { UNKNOWN_TTL }
         {
-            return Ok(Some(k.clone()));
+            return Ok(k.clone());
         }
         let key = self.store.get_key(access_key_id).await.map_err(|e| {
             tracing::error!(error = %e, "key lookup failed");
             ApiError::common(500, "InternalFailure", "Internal server error")
         })?;
-        if let (Some(k), Ok(mut cache)) = (&key, self.cache.lock()) {
+        if let Ok(mut cache) = self.cache.lock() {
             if cache.len() > 10_000 {
                 cache.clear();
             }
-            cache.insert(access_key_id.to_owned(), (k.clone(), Instant::now()));
+            cache.insert(access_key_id.to_owned(), (key.clone(), Instant::now()));
         }
         Ok(key)
     }

@@ -24,6 +24,9 @@ use std::sync::Arc;
 /// batch of 50 ARNs) is well under this.
 pub const MAX_BODY: usize = 256 * 1024;
 
+/// How long a request body may take to arrive.
+pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Shared state of the API handlers.
 pub struct ApiState {
     svc: Arc<Service>,
@@ -146,9 +149,13 @@ async fn read_body(headers: &axum::http::HeaderMap, body: Body) -> Result<Vec<u8
     {
         return Err(too_large());
     }
-    match to_bytes(body, MAX_BODY).await {
-        Ok(b) => Ok(b.to_vec()),
-        Err(_) => Err(too_large()),
+    // A client that stops sending mid-body must not hold its connection and task forever.
+    match tokio::time::timeout(BODY_TIMEOUT, to_bytes(body, MAX_BODY)).await {
+        Ok(Ok(b)) => Ok(b.to_vec()),
+        Ok(Err(_)) => Err(too_large()),
+        Err(_) => {
+            Err(ApiError::common(408, "RequestTimeoutException", "The request body was not received in time"))
+        }
     }
 }
 
