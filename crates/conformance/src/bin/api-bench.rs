@@ -6,7 +6,8 @@
 //! `wrk`-based harness in `shared/bench`, so the load generator costs little CPU next to the server.
 //!
 //! ```sh
-//! cargo run --release -p conformance --bin api-bench -- [--seconds 5] [--concurrency 1,16,64] [--endpoint URL --key ID --secret S]
+//! cargo run --release -p conformance --bin api-bench -- [--seconds 5] [--concurrency 1,16,64] [--ops get,list,create]
+//!     [--endpoint URL --key ID --secret S]
 //! ```
 
 use conformance::{Options, REGION, Server};
@@ -177,10 +178,23 @@ async fn main() {
     for i in 0..99 {
         create(&target, &format!("{{\"name\":\"bench-{i}\"}}")).await;
     }
+    let ops = arg(&args, "--ops").unwrap_or_else(|| "get,list,create".into());
     println!("openivs API benchmark: {seconds} s per run, server {}", target.authority);
     for &c in &concurrency {
-        run(&target, "GetChannel", "/GetChannel", &format!("{{\"arn\":\"{arn}\"}}"), c, seconds).await;
-        run(&target, "ListChannels", "/ListChannels", "{\"maxResults\":10}", c, seconds).await;
-        run(&target, "CreateChannel", "/CreateChannel", "{\"name\":\"load\"}", c, seconds).await;
+        for op in ops.split(',') {
+            match op {
+                "get" => {
+                    run(&target, "GetChannel", "/GetChannel", &format!("{{\"arn\":\"{arn}\"}}"), c, seconds)
+                        .await
+                }
+                "list" => {
+                    run(&target, "ListChannels", "/ListChannels", "{\"maxResults\":10}", c, seconds).await
+                }
+                "create" => {
+                    run(&target, "CreateChannel", "/CreateChannel", "{\"name\":\"load\"}", c, seconds).await
+                }
+                other => eprintln!("unknown operation {other:?} (get, list, create)"),
+            }
+        }
     }
 }

@@ -1,17 +1,22 @@
 //! The embedded SQLite engine (rusqlite, bundled SQLite) behind [`Store`].
 //!
-//! One writer connection behind a mutex serializes writes inside `BEGIN IMMEDIATE` transactions, which
-//! makes quota checks and unique checks atomic; a few reader connections serve reads concurrently
-//! thanks to WAL. `synchronous=NORMAL` in WAL mode means a committed write is in the WAL file before
+//! One writer thread owns the write connection and commits queued writes in batches (`writer`), each
+//! write in its own savepoint of a `BEGIN IMMEDIATE` transaction, which makes quota checks and unique
+//! checks atomic; a few reader connections serve reads concurrently thanks to WAL. `synchronous=NORMAL` in WAL mode means a committed write is in the WAL file before
 //! the call returns, so it survives the process being killed (an OS crash may lose the last commits).
-//! rusqlite is synchronous, so every call runs on tokio's blocking pool.
+//! rusqlite is synchronous, so reads run on tokio's blocking pool and writes on the writer thread.
+
+mod writer;
 
 use super::*;
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/sqlite/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../../migrations/sqlite/0001_init.sql"),
+    include_str!("../../../migrations/sqlite/0002_one_unique_index.sql"),
+];
 const READERS: usize = 4;
 
 /// SQLite-backed store in one database file.
@@ -21,7 +26,7 @@ pub struct SqliteStore {
 }
 
 struct Inner {
-    writer: Mutex<Connection>,
+    writer: writer::Writer,
     readers: Mutex<Vec<Connection>>,
     path: std::path::PathBuf,
 }
@@ -33,7 +38,8 @@ fn backend(e: impl std::fmt::Display) -> StoreError {
 fn open_conn(path: &Path) -> StoreResult<Connection> {
     let conn = Connection::open(path).map_err(backend)?;
     conn.execute_batch(
-        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000;",
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000; \
+         PRAGMA mmap_size=1073741824; PRAGMA cache_size=-16384; PRAGMA temp_store=MEMORY;",
     )
     .map_err(backend)?;
     Ok(conn)
@@ -47,7 +53,7 @@ impl SqliteStore {
         let readers = (0..READERS).map(|_| open_conn(path)).collect::<StoreResult<Vec<_>>>()?;
         Ok(Self {
             inner: Arc::new(Inner {
-                writer: Mutex::new(writer),
+                writer: writer::Writer::start(writer, path)?,
                 readers: Mutex::new(readers),
                 path: path.into(),
             }),
@@ -81,16 +87,7 @@ impl SqliteStore {
         &self,
         f: impl FnOnce(&rusqlite::Transaction) -> StoreResult<T> + Send + 'static,
     ) -> StoreResult<T> {
-        let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut conn = inner.writer.lock().map_err(backend)?;
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
-            let out = f(&tx)?;
-            tx.commit().map_err(backend)?;
-            Ok(out)
-        })
-        .await
-        .map_err(backend)?
+        self.inner.writer.write(f).await
     }
 }
 
@@ -140,7 +137,7 @@ fn check_unique(tx: &rusqlite::Transaction, r: &NewRecord) -> StoreResult<()> {
     let Some(u) = &r.unique else { return Ok(()) };
     let dup: Option<i64> = tx
         .prepare_cached(
-            "SELECT seq FROM resources WHERE kind = ?1 AND account = ?2 AND region = ?3 AND uniq = ?4",
+            "SELECT seq FROM resources WHERE kind = ?1 AND uniq = ?4 AND account = ?2 AND region = ?3",
         )
         .map_err(backend)?
         .query_row(params![r.kind.as_str(), r.scope.account, r.scope.region, u], |row| row.get(0))
