@@ -28,6 +28,9 @@ pub struct SqliteStore {
 struct Inner {
     writer: writer::Writer,
     readers: Mutex<Vec<Connection>>,
+    /// One permit per pooled reader: reads wait for a connection instead of opening new ones, which
+    /// costs far more (open, pragmas, schema parse) than the wait.
+    read_permits: tokio::sync::Semaphore,
     path: std::path::PathBuf,
 }
 
@@ -55,6 +58,7 @@ impl SqliteStore {
             inner: Arc::new(Inner {
                 writer: writer::Writer::start(writer, path)?,
                 readers: Mutex::new(readers),
+                read_permits: tokio::sync::Semaphore::new(READERS),
                 path: path.into(),
             }),
         })
@@ -64,17 +68,17 @@ impl SqliteStore {
         &self,
         f: impl FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     ) -> StoreResult<T> {
+        let _permit = self.inner.read_permits.acquire().await.map_err(backend)?;
         let inner = self.inner.clone();
         tokio::task::spawn_blocking(move || {
             let conn = inner.readers.lock().map_err(backend)?.pop();
             let conn = match conn {
                 Some(c) => c,
+                // Only after a reader was lost to a panic; the pool heals itself.
                 None => open_conn(&inner.path)?,
             };
             let out = f(&conn);
-            if let Ok(mut pool) = inner.readers.lock()
-                && pool.len() < READERS
-            {
+            if let Ok(mut pool) = inner.readers.lock() {
                 pool.push(conn);
             }
             out
