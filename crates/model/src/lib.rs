@@ -5,15 +5,20 @@
 //! codegen` from the botocore model (46 operations); this file and the small modules beside it are the
 //! hand-written runtime the generated code uses: timestamps, enum (de)serialization, the operation
 //! table's types and the constraint validator.
+//!
+//! The validator (and its `regex` dependency) is behind the default-on `validate` feature: the server
+//! needs it, a client that lets the service validate can turn it off.
 
 pub mod arn;
 mod timestamp;
+#[cfg(feature = "validate")]
 pub mod validate;
 
 #[allow(clippy::all, missing_docs)]
 #[path = "generated/types.rs"]
 pub mod types;
 
+#[cfg(feature = "validate")]
 #[allow(clippy::all)]
 #[path = "generated/validate.rs"]
 mod generated_validate;
@@ -25,9 +30,11 @@ pub mod operations;
 pub use operations::{ErrorCode, OPERATIONS, Operation};
 pub use timestamp::Timestamp;
 pub use types::*;
+#[cfg(feature = "validate")]
 pub use validate::{Validate, ValidationError, ValidationErrors};
 
 /// Every pattern of the model, compiled (for tests that check they all compile).
+#[cfg(feature = "validate")]
 #[doc(hidden)]
 pub use generated_validate::all_patterns;
 
@@ -96,8 +103,9 @@ pub struct OperationInfo {
     pub pagination: Option<Pagination>,
 }
 
-/// Ties a request type to its operation and output type.
-pub trait OperationInput: serde::Serialize + serde::de::DeserializeOwned + Validate {
+/// Ties a request type to its operation and output type. (With the `validate` feature, every input
+/// also implements `Validate`.)
+pub trait OperationInput: serde::Serialize + serde::de::DeserializeOwned {
     /// The response type (`()` for operations that answer 204 without a body).
     type Output;
     /// The operation this is the input of.
