@@ -1,9 +1,11 @@
 //! `cargo xtask codegen [--check] [--spec DIR]`: generates the wire types, validation and the operation
-//! table of `openivs-model` from the botocore IVS model (`ivs-2020-07-14.botocore.json`, 46 operations).
+//! table of `openivs-model`, and the per-operation commands and errors of `openivs-client`, from the
+//! botocore IVS model (`ivs-2020-07-14.botocore.json`, 46 operations).
 //!
 //! The model file itself is data and is never committed; only the generated Rust is. `--check` fails
 //! when the committed output differs from what the model produces (CI runs it when `../shared` exists).
 
+mod client;
 mod model;
 mod names;
 mod ops;
@@ -34,40 +36,53 @@ fn main() -> Result<()> {
     }
     let root = workspace_root();
     let spec = spec.unwrap_or_else(|| root.join("../shared/spec"));
-    let out_dir = root.join("crates/model/src/generated");
     if check {
-        let stale = check_generated(&spec, &out_dir)?;
+        let stale = check_generated(&spec, &root)?;
         if !stale.is_empty() {
             bail!("generated code is out of date (run `cargo xtask codegen`): {stale:?}");
         }
         return Ok(());
     }
-    generate_into(&spec, &out_dir)
+    generate_into(&spec, &root)
 }
 
-const FILES: [&str; 3] = ["types.rs", "validate.rs", "operations.rs"];
+/// The generated files, relative to the workspace root.
+const FILES: [&str; 4] = [
+    "crates/model/src/generated/types.rs",
+    "crates/model/src/generated/validate.rs",
+    "crates/model/src/generated/operations.rs",
+    "crates/client/src/generated/operations.rs",
+];
 
-/// Generates the three files into `dir` and formats them.
-pub fn generate_into(spec: &Path, dir: &Path) -> Result<()> {
+/// Generates the files under `root` (the workspace root, or a scratch copy of its layout) and formats
+/// them.
+pub fn generate_into(spec: &Path, root: &Path) -> Result<()> {
     let model = model::Model::load(spec)?;
-    let bodies = [types::generate(&model), validate::generate(&model), ops::generate(&model)];
-    std::fs::create_dir_all(dir)?;
+    let bodies = [
+        types::generate(&model),
+        validate::generate(&model),
+        ops::generate(&model),
+        client::generate(&model),
+    ];
     for (name, body) in FILES.iter().zip(bodies) {
-        let path = dir.join(name);
+        let path = root.join(name);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
         std::fs::write(&path, format!("{HEADER}\n{body}"))
             .with_context(|| format!("writing {}", path.display()))?;
     }
-    rustfmt(dir)
+    rustfmt(root)
 }
 
-/// The generated files under `out_dir` that differ from a fresh generation.
-pub fn check_generated(spec: &Path, out_dir: &Path) -> Result<Vec<String>> {
+/// The generated files under `root` that differ from a fresh generation.
+pub fn check_generated(spec: &Path, root: &Path) -> Result<Vec<String>> {
     let tmp = std::env::temp_dir().join(format!("openivs-codegen-{}", std::process::id()));
     generate_into(spec, &tmp)?;
     let mut stale = Vec::new();
     for name in FILES {
         let fresh = std::fs::read_to_string(tmp.join(name))?;
-        let current = std::fs::read_to_string(out_dir.join(name)).unwrap_or_default();
+        let current = std::fs::read_to_string(root.join(name)).unwrap_or_default();
         if fresh != current {
             stale.push(name.to_string());
         }
@@ -76,8 +91,8 @@ pub fn check_generated(spec: &Path, out_dir: &Path) -> Result<Vec<String>> {
     Ok(stale)
 }
 
-fn rustfmt(dir: &Path) -> Result<()> {
-    let files: Vec<PathBuf> = FILES.iter().map(|f| dir.join(f)).collect();
+fn rustfmt(root: &Path) -> Result<()> {
+    let files: Vec<PathBuf> = FILES.iter().map(|f| root.join(f)).collect();
     let config = workspace_root().join("rustfmt.toml");
     let status =
         std::process::Command::new("rustfmt").arg("--config-path").arg(config).args(&files).status()?;
@@ -106,7 +121,7 @@ mod tests {
             eprintln!("skipping: {} not present", spec.display());
             return;
         }
-        let stale = check_generated(&spec, &root.join("crates/model/src/generated")).unwrap();
+        let stale = check_generated(&spec, &root).unwrap();
         assert!(stale.is_empty(), "out of date, run `cargo xtask codegen`: {stale:?}");
     }
 }
