@@ -30,6 +30,31 @@ pub trait Command: Send {
     fn into_input(self) -> Self::Input;
 }
 
+/// What is known about a successful call.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ResponseMetadata {
+    /// The HTTP status (200, or 204 for operations without output).
+    pub status: u16,
+    /// The request id the service gave the response (`x-amzn-RequestId`).
+    pub request_id: Option<String>,
+    /// How many attempts it took.
+    pub attempts: u32,
+    /// The total time slept between attempts.
+    pub total_retry_delay: Duration,
+}
+
+impl From<ErrorMetadata> for ResponseMetadata {
+    fn from(m: ErrorMetadata) -> Self {
+        Self {
+            status: m.status.unwrap_or_default(),
+            request_id: m.request_id,
+            attempts: m.attempts,
+            total_retry_delay: m.total_retry_delay,
+        }
+    }
+}
+
 /// An IVS client. Cheap to clone (clones share the configuration, the connection pool and the retry
 /// quota); dropping the last clone closes its idle connections.
 #[derive(Clone)]
@@ -81,6 +106,15 @@ impl Client {
 
     /// Sends a command (or an input structure) and returns its output or its typed error.
     pub async fn send<C: Command>(&self, command: C) -> Result<C::Output, SdkError<C::Error>> {
+        self.send_with_metadata(command).await.map(|(output, _)| output)
+    }
+
+    /// Like [`send`](Self::send), with the response's metadata (the `$metadata` of the JavaScript
+    /// SDK's outputs): status, request id, attempts and retry delay.
+    pub async fn send_with_metadata<C: Command>(
+        &self,
+        command: C,
+    ) -> Result<(C::Output, ResponseMetadata), SdkError<C::Error>> {
         let input = command.into_input();
         let info = <C::Input as OperationInput>::OPERATION.info();
         let prepared =
@@ -96,7 +130,10 @@ impl Client {
                 } else {
                     serde_json::from_slice(body)
                 };
-                parsed.map_err(|e| SdkError::Response(DispatchFailure::new(e, meta)))
+                match parsed {
+                    Ok(output) => Ok((output, ResponseMetadata::from(meta))),
+                    Err(e) => Err(SdkError::Response(DispatchFailure::new(e, meta))),
+                }
             }
             Outcome::Service(e) => Err(SdkError::Service(C::Error::from_service_error(e))),
             Outcome::Failure(FailureKind::Timeout(kind), f) => Err(SdkError::Timeout(kind, f)),

@@ -198,7 +198,7 @@ pub mod types {
 pub use bytes;
 pub use http;
 
-pub use client::{Client, Command};
+pub use client::{Client, Command, ResponseMetadata};
 pub use config::{Config, ConfigBuilder, ConfigError, Credentials, Environment, TimeoutConfig};
 pub use default_client::{DefaultHttpClient, DefaultHttpClientBuilder};
 pub use endpoint::EndpointError;
