@@ -6,6 +6,7 @@
 //! when the committed output differs from what the model produces (CI runs it when `../shared` exists).
 
 mod client;
+mod members;
 mod model;
 mod names;
 mod ops;
@@ -47,11 +48,12 @@ fn main() -> Result<()> {
 }
 
 /// The generated files, relative to the workspace root.
-const FILES: [&str; 4] = [
+const FILES: [&str; 5] = [
     "crates/model/src/generated/types.rs",
     "crates/model/src/generated/validate.rs",
     "crates/model/src/generated/operations.rs",
     "crates/client/src/generated/operations.rs",
+    "crates/model/src/generated/members.rs",
 ];
 
 /// Generates the files under `root` (the workspace root, or a scratch copy of its layout) and formats
@@ -63,6 +65,7 @@ pub fn generate_into(spec: &Path, root: &Path) -> Result<()> {
         validate::generate(&model),
         ops::generate(&model),
         client::generate(&model),
+        members::generate(&model),
     ];
     for (name, body) in FILES.iter().zip(bodies) {
         let path = root.join(name);

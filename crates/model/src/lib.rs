@@ -10,6 +10,7 @@
 //! needs it, a client that lets the service validate can turn it off.
 
 pub mod arn;
+pub mod members;
 mod timestamp;
 #[cfg(feature = "validate")]
 pub mod validate;
@@ -26,6 +27,10 @@ mod generated_validate;
 #[allow(clippy::all)]
 #[path = "generated/operations.rs"]
 pub mod operations;
+
+#[allow(clippy::all)]
+#[path = "generated/members.rs"]
+mod generated_members;
 
 pub use operations::{ErrorCode, OPERATIONS, Operation};
 pub use timestamp::Timestamp;
