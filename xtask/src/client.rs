@@ -37,9 +37,13 @@ pub fn generate(m: &Model) -> String {
             uri: v["http"]["requestUri"].as_str().unwrap_or("/"),
         })
         .collect();
+    let mut outputs = std::collections::BTreeSet::new();
     for op in &ops {
         error_enum(op, &mut out);
         command(m, op, &mut out);
+        if op.output != "()" && outputs.insert(op.output.clone()) {
+            output_headers(m, &op.output, &mut out);
+        }
     }
     out.push_str("impl Client {\n");
     for op in &ops {
@@ -178,6 +182,29 @@ fn bindings(m: &Model, op: &Op, out: &mut String) {
         let _ = writeln!(out, "            \"{}\" => {values},", mem.name);
     }
     out.push_str("            _ => Vec::new(),\n        }\n    }\n}\n\n");
+}
+
+/// `HttpBoundOutput` for an output: its members that travel in response headers (restJson1
+/// `httpHeader` bindings of outputs) are read from them.
+fn output_headers(m: &Model, output: &str, out: &mut String) {
+    let bound: Vec<_> = m.members(output).into_iter().filter(|x| x.location == Some("header")).collect();
+    if bound.is_empty() {
+        let _ = writeln!(out, "impl crate::request::HttpBoundOutput for {output} {{}}\n");
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "impl crate::request::HttpBoundOutput for {output} {{\n    fn read_headers(&mut self, headers: &http::HeaderMap) {{"
+    );
+    for mem in bound {
+        let _ = writeln!(
+            out,
+            "        self.{} = crate::request::header_text(headers, \"{}\");",
+            names::field(mem.name),
+            mem.location_name.unwrap_or(mem.name)
+        );
+    }
+    out.push_str("    }\n}\n\n");
 }
 
 /// The output member holding a list operation's items and the item type, for operations whose input

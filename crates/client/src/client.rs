@@ -12,7 +12,7 @@ use tokio::time::Instant;
 use crate::config::{Config, ConfigError};
 use crate::default_client::DefaultHttpClient;
 use crate::error::{DispatchFailure, ErrorMetadata, OperationError, SdkError, ServiceError, TimeoutKind};
-use crate::request::{AttemptInfo, HttpBound, Prepared, prepare, signed};
+use crate::request::{AttemptInfo, HttpBound, HttpBoundOutput, Prepared, prepare, signed};
 use crate::retry::{RetryKind, TokenBucket, classify, jitter};
 use crate::transport::{HttpClient, HttpErrorKind, HttpResponse};
 
@@ -23,7 +23,7 @@ pub trait Command: Send {
     /// The input structure (e.g. `CreateChannelRequest`).
     type Input: OperationInput + HttpBound + Send + Sync;
     /// The output structure (`()` for operations that answer 204).
-    type Output: DeserializeOwned + Send;
+    type Output: DeserializeOwned + HttpBoundOutput + Send;
     /// The operation's error enum (e.g. `CreateChannelError`).
     type Error: OperationError;
     /// The input to send.
@@ -131,7 +131,10 @@ impl Client {
                     serde_json::from_slice(body)
                 };
                 match parsed {
-                    Ok(output) => Ok((output, ResponseMetadata::from(meta))),
+                    Ok(mut output) => {
+                        C::Output::read_headers(&mut output, response.headers());
+                        Ok((output, ResponseMetadata::from(meta)))
+                    }
                     Err(e) => Err(SdkError::Response(DispatchFailure::new(e, meta))),
                 }
             }

@@ -192,7 +192,7 @@ mod generated;
 /// The wire types of the IVS API (inputs, outputs and what they contain), shared with the server.
 pub mod types {
     pub use openivs_model::types::*;
-    pub use openivs_model::{Operation, OperationInput, Timestamp};
+    pub use openivs_model::{ErrorCode, Operation, OperationInput, Timestamp};
 }
 
 pub use bytes;
@@ -204,7 +204,10 @@ pub use default_client::{DefaultHttpClient, DefaultHttpClientBuilder};
 pub use endpoint::EndpointError;
 pub use error::{ErrorMetadata, OperationError, SdkError, ServiceError};
 pub use generated::*;
+/// Calls a macro of yours with every operation: `(CreateChannel, create_channel, CreateChannelRequest,
+/// CreateChannelResponse), …` (the names are those of [`types`] and of this crate's commands).
+pub use openivs_model::for_each_operation;
 pub use paginator::{Items, Paginated, Paginator};
 #[doc(hidden)]
-pub use request::HttpBound;
+pub use request::{HttpBound, HttpBoundOutput};
 pub use waiter::{WaitConfig, WaitError};

@@ -26,6 +26,22 @@ pub trait HttpBound {
     }
 }
 
+/// The members of an output that travel in response headers (generated for every output type; only
+/// the three batch operations have some).
+pub trait HttpBoundOutput {
+    /// Sets the header-bound members from the response's headers.
+    fn read_headers(&mut self, headers: &http::HeaderMap) {
+        let _ = headers;
+    }
+}
+
+impl HttpBoundOutput for () {}
+
+/// A header's value as text, if present and valid.
+pub(crate) fn header_text(headers: &http::HeaderMap, name: &str) -> Option<String> {
+    headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+}
+
 /// A request ready to be signed and sent (any number of times).
 #[derive(Clone, Debug)]
 pub(crate) struct Prepared {

@@ -106,6 +106,20 @@ impl Command for BatchGetChannelRequest {
 
 impl crate::request::HttpBound for BatchGetChannelRequest {}
 
+impl crate::request::HttpBoundOutput for BatchGetChannelResponse {
+    fn read_headers(&mut self, headers: &http::HeaderMap) {
+        self.access_control_allow_origin =
+            crate::request::header_text(headers, "Access-Control-Allow-Origin");
+        self.access_control_expose_headers =
+            crate::request::header_text(headers, "Access-Control-Expose-Headers");
+        self.cache_control = crate::request::header_text(headers, "Cache-Control");
+        self.content_security_policy = crate::request::header_text(headers, "Content-Security-Policy");
+        self.strict_transport_security = crate::request::header_text(headers, "Strict-Transport-Security");
+        self.x_content_type_options = crate::request::header_text(headers, "X-Content-Type-Options");
+        self.x_frame_options = crate::request::header_text(headers, "X-Frame-Options");
+    }
+}
+
 /// The errors `BatchGetStreamKey` can return: the ones the model lists for it, and `Unhandled` for any other.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -206,6 +220,20 @@ impl Command for BatchGetStreamKeyRequest {
 }
 
 impl crate::request::HttpBound for BatchGetStreamKeyRequest {}
+
+impl crate::request::HttpBoundOutput for BatchGetStreamKeyResponse {
+    fn read_headers(&mut self, headers: &http::HeaderMap) {
+        self.access_control_allow_origin =
+            crate::request::header_text(headers, "Access-Control-Allow-Origin");
+        self.access_control_expose_headers =
+            crate::request::header_text(headers, "Access-Control-Expose-Headers");
+        self.cache_control = crate::request::header_text(headers, "Cache-Control");
+        self.content_security_policy = crate::request::header_text(headers, "Content-Security-Policy");
+        self.strict_transport_security = crate::request::header_text(headers, "Strict-Transport-Security");
+        self.x_content_type_options = crate::request::header_text(headers, "X-Content-Type-Options");
+        self.x_frame_options = crate::request::header_text(headers, "X-Frame-Options");
+    }
+}
 
 /// The errors `BatchStartViewerSessionRevocation` can return: the ones the model lists for it, and `Unhandled` for any other.
 #[derive(Debug)]
@@ -316,6 +344,20 @@ impl Command for BatchStartViewerSessionRevocationRequest {
 }
 
 impl crate::request::HttpBound for BatchStartViewerSessionRevocationRequest {}
+
+impl crate::request::HttpBoundOutput for BatchStartViewerSessionRevocationResponse {
+    fn read_headers(&mut self, headers: &http::HeaderMap) {
+        self.access_control_allow_origin =
+            crate::request::header_text(headers, "Access-Control-Allow-Origin");
+        self.access_control_expose_headers =
+            crate::request::header_text(headers, "Access-Control-Expose-Headers");
+        self.cache_control = crate::request::header_text(headers, "Cache-Control");
+        self.content_security_policy = crate::request::header_text(headers, "Content-Security-Policy");
+        self.strict_transport_security = crate::request::header_text(headers, "Strict-Transport-Security");
+        self.x_content_type_options = crate::request::header_text(headers, "X-Content-Type-Options");
+        self.x_frame_options = crate::request::header_text(headers, "X-Frame-Options");
+    }
+}
 
 /// The errors `CreateAdConfiguration` can return: the ones the model lists for it, and `Unhandled` for any other.
 #[derive(Debug)]
@@ -463,6 +505,8 @@ impl Command for CreateAdConfigurationRequest {
 
 impl crate::request::HttpBound for CreateAdConfigurationRequest {}
 
+impl crate::request::HttpBoundOutput for CreateAdConfigurationResponse {}
+
 /// The errors `CreateChannel` can return: the ones the model lists for it, and `Unhandled` for any other.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -581,6 +625,8 @@ impl Command for CreateChannelRequest {
 }
 
 impl crate::request::HttpBound for CreateChannelRequest {}
+
+impl crate::request::HttpBoundOutput for CreateChannelResponse {}
 
 /// The errors `CreateFailoverSlateConfiguration` can return: the ones the model lists for it, and `Unhandled` for any other.
 #[derive(Debug)]
@@ -710,6 +756,8 @@ impl Command for CreateFailoverSlateConfigurationRequest {
 
 impl crate::request::HttpBound for CreateFailoverSlateConfigurationRequest {}
 
+impl crate::request::HttpBoundOutput for CreateFailoverSlateConfigurationResponse {}
+
 /// The errors `CreatePlaybackRestrictionPolicy` can return: the ones the model lists for it, and `Unhandled` for any other.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -828,6 +876,8 @@ impl Command for CreatePlaybackRestrictionPolicyRequest {
 }
 
 impl crate::request::HttpBound for CreatePlaybackRestrictionPolicyRequest {}
+
+impl crate::request::HttpBoundOutput for CreatePlaybackRestrictionPolicyResponse {}
 
 /// The errors `CreateRecordingConfiguration` can return: the ones the model lists for it, and `Unhandled` for any other.
 #[derive(Debug)]
@@ -957,6 +1007,8 @@ impl Command for CreateRecordingConfigurationRequest {
 
 impl crate::request::HttpBound for CreateRecordingConfigurationRequest {}
 
+impl crate::request::HttpBoundOutput for CreateRecordingConfigurationResponse {}
+
 /// The errors `CreateStreamKey` can return: the ones the model lists for it, and `Unhandled` for any other.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -1075,6 +1127,8 @@ impl Command for CreateStreamKeyRequest {
 }
 
 impl crate::request::HttpBound for CreateStreamKeyRequest {}
+
+impl crate::request::HttpBoundOutput for CreateStreamKeyResponse {}
 
 /// The errors `DeleteAdConfiguration` can return: the ones the model lists for it, and `Unhandled` for any other.
 #[derive(Debug)]
@@ -1543,6 +1597,8 @@ impl Command for DeletePlaybackKeyPairRequest {
 
 impl crate::request::HttpBound for DeletePlaybackKeyPairRequest {}
 
+impl crate::request::HttpBoundOutput for DeletePlaybackKeyPairResponse {}
+
 /// The errors `DeletePlaybackRestrictionPolicy` can return: the ones the model lists for it, and `Unhandled` for any other.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -2001,6 +2057,8 @@ impl Command for GetAdConfigurationRequest {
 
 impl crate::request::HttpBound for GetAdConfigurationRequest {}
 
+impl crate::request::HttpBoundOutput for GetAdConfigurationResponse {}
+
 /// The errors `GetChannel` can return: the ones the model lists for it, and `Unhandled` for any other.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -2101,6 +2159,8 @@ impl Command for GetChannelRequest {
 }
 
 impl crate::request::HttpBound for GetChannelRequest {}
+
+impl crate::request::HttpBoundOutput for GetChannelResponse {}
 
 /// The errors `GetFailoverSlateConfiguration` can return: the ones the model lists for it, and `Unhandled` for any other.
 #[derive(Debug)]
@@ -2212,6 +2272,8 @@ impl Command for GetFailoverSlateConfigurationRequest {
 
 impl crate::request::HttpBound for GetFailoverSlateConfigurationRequest {}
 
+impl crate::request::HttpBoundOutput for GetFailoverSlateConfigurationResponse {}
+
 /// The errors `GetPlaybackKeyPair` can return: the ones the model lists for it, and `Unhandled` for any other.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -2312,6 +2374,8 @@ impl Command for GetPlaybackKeyPairRequest {
 }
 
 impl crate::request::HttpBound for GetPlaybackKeyPairRequest {}
+
+impl crate::request::HttpBoundOutput for GetPlaybackKeyPairResponse {}
 
 /// The errors `GetPlaybackRestrictionPolicy` can return: the ones the model lists for it, and `Unhandled` for any other.
 #[derive(Debug)]
@@ -2423,6 +2487,8 @@ impl Command for GetPlaybackRestrictionPolicyRequest {
 
 impl crate::request::HttpBound for GetPlaybackRestrictionPolicyRequest {}
 
+impl crate::request::HttpBoundOutput for GetPlaybackRestrictionPolicyResponse {}
+
 /// The errors `GetRecordingConfiguration` can return: the ones the model lists for it, and `Unhandled` for any other.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -2532,6 +2598,8 @@ impl Command for GetRecordingConfigurationRequest {
 }
 
 impl crate::request::HttpBound for GetRecordingConfigurationRequest {}
+
+impl crate::request::HttpBoundOutput for GetRecordingConfigurationResponse {}
 
 /// The errors `GetStream` can return: the ones the model lists for it, and `Unhandled` for any other.
 #[derive(Debug)]
@@ -2643,6 +2711,8 @@ impl Command for GetStreamRequest {
 
 impl crate::request::HttpBound for GetStreamRequest {}
 
+impl crate::request::HttpBoundOutput for GetStreamResponse {}
+
 /// The errors `GetStreamKey` can return: the ones the model lists for it, and `Unhandled` for any other.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -2744,6 +2814,8 @@ impl Command for GetStreamKeyRequest {
 
 impl crate::request::HttpBound for GetStreamKeyRequest {}
 
+impl crate::request::HttpBoundOutput for GetStreamKeyResponse {}
+
 /// The errors `GetStreamSession` can return: the ones the model lists for it, and `Unhandled` for any other.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -2844,6 +2916,8 @@ impl Command for GetStreamSessionRequest {
 }
 
 impl crate::request::HttpBound for GetStreamSessionRequest {}
+
+impl crate::request::HttpBoundOutput for GetStreamSessionResponse {}
 
 /// The errors `ImportPlaybackKeyPair` can return: the ones the model lists for it, and `Unhandled` for any other.
 #[derive(Debug)]
@@ -2963,6 +3037,8 @@ impl Command for ImportPlaybackKeyPairRequest {
 }
 
 impl crate::request::HttpBound for ImportPlaybackKeyPairRequest {}
+
+impl crate::request::HttpBoundOutput for ImportPlaybackKeyPairResponse {}
 
 /// The errors `InsertAdBreak` can return: the ones the model lists for it, and `Unhandled` for any other.
 #[derive(Debug)]
@@ -3101,6 +3177,8 @@ impl Command for InsertAdBreakRequest {
 
 impl crate::request::HttpBound for InsertAdBreakRequest {}
 
+impl crate::request::HttpBoundOutput for InsertAdBreakResponse {}
+
 /// The errors `ListAdConfigurations` can return: the ones the model lists for it, and `Unhandled` for any other.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -3214,6 +3292,8 @@ impl crate::Paginated for ListAdConfigurationsRequest {
         output.ad_configurations.unwrap_or_default()
     }
 }
+
+impl crate::request::HttpBoundOutput for ListAdConfigurationsResponse {}
 
 /// The errors `ListChannels` can return: the ones the model lists for it, and `Unhandled` for any other.
 #[derive(Debug)]
@@ -3329,6 +3409,8 @@ impl crate::Paginated for ListChannelsRequest {
     }
 }
 
+impl crate::request::HttpBoundOutput for ListChannelsResponse {}
+
 /// The errors `ListFailoverSlateConfigurations` can return: the ones the model lists for it, and `Unhandled` for any other.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -3443,6 +3525,8 @@ impl crate::Paginated for ListFailoverSlateConfigurationsRequest {
     }
 }
 
+impl crate::request::HttpBoundOutput for ListFailoverSlateConfigurationsResponse {}
+
 /// The errors `ListPlaybackKeyPairs` can return: the ones the model lists for it, and `Unhandled` for any other.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -3543,6 +3627,8 @@ impl crate::Paginated for ListPlaybackKeyPairsRequest {
         output.key_pairs.unwrap_or_default()
     }
 }
+
+impl crate::request::HttpBoundOutput for ListPlaybackKeyPairsResponse {}
 
 /// The errors `ListPlaybackRestrictionPolicies` can return: the ones the model lists for it, and `Unhandled` for any other.
 #[derive(Debug)]
@@ -3667,6 +3753,8 @@ impl crate::Paginated for ListPlaybackRestrictionPoliciesRequest {
     }
 }
 
+impl crate::request::HttpBoundOutput for ListPlaybackRestrictionPoliciesResponse {}
+
 /// The errors `ListRecordingConfigurations` can return: the ones the model lists for it, and `Unhandled` for any other.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -3780,6 +3868,8 @@ impl crate::Paginated for ListRecordingConfigurationsRequest {
         output.recording_configurations.unwrap_or_default()
     }
 }
+
+impl crate::request::HttpBoundOutput for ListRecordingConfigurationsResponse {}
 
 /// The errors `ListStreamKeys` can return: the ones the model lists for it, and `Unhandled` for any other.
 #[derive(Debug)]
@@ -3895,6 +3985,8 @@ impl crate::Paginated for ListStreamKeysRequest {
     }
 }
 
+impl crate::request::HttpBoundOutput for ListStreamKeysResponse {}
+
 /// The errors `ListStreamSessions` can return: the ones the model lists for it, and `Unhandled` for any other.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -4009,6 +4101,8 @@ impl crate::Paginated for ListStreamSessionsRequest {
     }
 }
 
+impl crate::request::HttpBoundOutput for ListStreamSessionsResponse {}
+
 /// The errors `ListStreams` can return: the ones the model lists for it, and `Unhandled` for any other.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -4109,6 +4203,8 @@ impl crate::Paginated for ListStreamsRequest {
         output.streams.unwrap_or_default()
     }
 }
+
+impl crate::request::HttpBoundOutput for ListStreamsResponse {}
 
 /// The errors `ListTagsForResource` can return: the ones the model lists for it, and `Unhandled` for any other.
 #[derive(Debug)]
@@ -4217,6 +4313,8 @@ impl crate::request::HttpBound for ListTagsForResourceRequest {
         }
     }
 }
+
+impl crate::request::HttpBoundOutput for ListTagsForResourceResponse {}
 
 /// The errors `PutMetadata` can return: the ones the model lists for it, and `Unhandled` for any other.
 #[derive(Debug)]
@@ -4465,6 +4563,8 @@ impl Command for StartViewerSessionRevocationRequest {
 
 impl crate::request::HttpBound for StartViewerSessionRevocationRequest {}
 
+impl crate::request::HttpBoundOutput for StartViewerSessionRevocationResponse {}
+
 /// The errors `StopStream` can return: the ones the model lists for it, and `Unhandled` for any other.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -4584,6 +4684,8 @@ impl Command for StopStreamRequest {
 
 impl crate::request::HttpBound for StopStreamRequest {}
 
+impl crate::request::HttpBoundOutput for StopStreamResponse {}
+
 /// The errors `TagResource` can return: the ones the model lists for it, and `Unhandled` for any other.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -4691,6 +4793,8 @@ impl crate::request::HttpBound for TagResourceRequest {
         }
     }
 }
+
+impl crate::request::HttpBoundOutput for TagResourceResponse {}
 
 /// The errors `UntagResource` can return: the ones the model lists for it, and `Unhandled` for any other.
 #[derive(Debug)]
@@ -4800,6 +4904,8 @@ impl crate::request::HttpBound for UntagResourceRequest {
         }
     }
 }
+
+impl crate::request::HttpBoundOutput for UntagResourceResponse {}
 
 /// The errors `UpdateAdConfiguration` can return: the ones the model lists for it, and `Unhandled` for any other.
 #[derive(Debug)]
@@ -4947,6 +5053,8 @@ impl Command for UpdateAdConfigurationRequest {
 
 impl crate::request::HttpBound for UpdateAdConfigurationRequest {}
 
+impl crate::request::HttpBoundOutput for UpdateAdConfigurationResponse {}
+
 /// The errors `UpdateChannel` can return: the ones the model lists for it, and `Unhandled` for any other.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -5074,6 +5182,8 @@ impl Command for UpdateChannelRequest {
 }
 
 impl crate::request::HttpBound for UpdateChannelRequest {}
+
+impl crate::request::HttpBoundOutput for UpdateChannelResponse {}
 
 /// The errors `UpdateFailoverSlateConfiguration` can return: the ones the model lists for it, and `Unhandled` for any other.
 #[derive(Debug)]
@@ -5212,6 +5322,8 @@ impl Command for UpdateFailoverSlateConfigurationRequest {
 
 impl crate::request::HttpBound for UpdateFailoverSlateConfigurationRequest {}
 
+impl crate::request::HttpBoundOutput for UpdateFailoverSlateConfigurationResponse {}
+
 /// The errors `UpdatePlaybackRestrictionPolicy` can return: the ones the model lists for it, and `Unhandled` for any other.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -5330,6 +5442,8 @@ impl Command for UpdatePlaybackRestrictionPolicyRequest {
 }
 
 impl crate::request::HttpBound for UpdatePlaybackRestrictionPolicyRequest {}
+
+impl crate::request::HttpBoundOutput for UpdatePlaybackRestrictionPolicyResponse {}
 
 impl Client {
     /// Calls `BatchGetChannel` (`POST /BatchGetChannel`); the same as `send(BatchGetChannelCommand::new(input))`.

@@ -210,3 +210,29 @@ async fn requests_are_signed_with_the_session_token_and_shaped_by_the_model() {
     assert!(matches!(e, SdkError::Construction(_)), "{e:?}");
     assert_eq!((e.meta().attempts, fake.requests().len()), (0, 2));
 }
+
+#[tokio::test]
+async fn output_members_bound_to_headers_are_read_from_them() {
+    let http = openivs_client::transport::from_fn(|_req| async {
+        let r = openivs_client::http::Response::builder()
+            .header("Cache-Control", "no-store")
+            .header("x-content-type-options", "nosniff")
+            .body(r#"{"channels":[],"errors":[]}"#.into())
+            .unwrap();
+        Ok(r)
+    });
+    let config = openivs_client::Config::builder()
+        .region("us-west-2")
+        .credentials(openivs_client::Credentials::new("a", "b", None))
+        .environment(openivs_client::Environment::from_vars(Vec::<(String, String)>::new()))
+        .http_client(http)
+        .build()
+        .unwrap();
+    let out = openivs_client::Client::new(config)
+        .batch_get_channel(BatchGetChannelRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(out.cache_control.as_deref(), Some("no-store"));
+    assert_eq!(out.x_content_type_options.as_deref(), Some("nosniff"));
+    assert_eq!((out.x_frame_options, out.channels), (None, Some(vec![])));
+}
