@@ -106,10 +106,14 @@ fn run_batch(conn: &mut Connection, batch: Vec<Job>) {
     };
     let mut done = Vec::with_capacity(batch.len());
     for job in batch {
-        let savepoint = tx.execute_batch("SAVEPOINT write");
+        let savepoint = exec(&tx, "SAVEPOINT write");
         let (ok, d) = job(Some(&tx));
-        let end = if ok && savepoint.is_ok() { "RELEASE write" } else { "ROLLBACK TO write; RELEASE write" };
-        if let Err(e) = tx.execute_batch(end) {
+        let closed = if ok && savepoint.is_ok() {
+            exec(&tx, "RELEASE write")
+        } else {
+            exec(&tx, "ROLLBACK TO write").and_then(|()| exec(&tx, "RELEASE write"))
+        };
+        if let Err(e) = closed {
             tracing::error!(error = %e, "savepoint could not be closed");
         }
         done.push(d);
@@ -121,6 +125,11 @@ fn run_batch(conn: &mut Connection, batch: Vec<Job>) {
     for d in done {
         d(commit.clone());
     }
+}
+
+/// Runs one statement through the connection's statement cache (these run for every write).
+fn exec(tx: &Transaction, sql: &str) -> rusqlite::Result<()> {
+    tx.prepare_cached(sql)?.execute([]).map(|_| ())
 }
 
 fn checkpoints(conn: Connection, alive: std::sync::Weak<()>) {
