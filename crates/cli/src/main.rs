@@ -1,12 +1,25 @@
 //! The `openivs` binary: `openivs serve` runs the server on the embedded default (SQLite in a data
-//! dir); `openivs keys …` manages API keys in that data dir.
+//! dir); `openivs keys …` manages API keys in that data dir. The client commands talk to a server
+//! (openivs or IVS) with openivs-client: `openivs ivs <operation>` calls any operation as the AWS CLI
+//! does, and `playback-key`, `token` and `ingest-url` help streamers and app developers.
 
+mod args;
+mod connect;
+mod dispatch;
+mod error;
+mod ingest;
+mod ivs;
 mod keys;
+mod output;
+mod output_table;
+mod playback;
+mod values;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 #[derive(Parser)]
 #[command(name = "openivs", version, about = "A self-hostable Amazon Interactive Video Service")]
@@ -22,6 +35,15 @@ enum Command {
     /// Manage API keys (access key id and secret) of accounts.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// Call any IVS operation, as `aws ivs` does: `openivs ivs create-channel --name demo`.
+    Ivs(ivs::IvsArgs),
+    /// Playback key pairs of private channels.
+    #[command(subcommand)]
+    PlaybackKey(playback::PlaybackKeyCommand),
+    /// Sign a playback token for a private channel with a playback key pair's private key.
+    Token(playback::TokenArgs),
+    /// Print the RTMPS URL to publish a channel to (OBS, ffmpeg).
+    IngestUrl(ingest::IngestUrlArgs),
 }
 
 /// Options shared by the commands that use the data dir.
@@ -57,7 +79,7 @@ struct ServeArgs {
     shutdown_grace_secs: f64,
 }
 
-fn main() -> Result<()> {
+fn main() -> Result<ExitCode> {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -67,10 +89,18 @@ fn main() -> Result<()> {
         .init();
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async {
-        match cli.command {
-            Command::Serve(args) => serve(args).await,
-            Command::Keys(cmd) => keys::run(cmd).await,
-        }
+        let client_command = match cli.command {
+            Command::Serve(args) => return serve(args).await.map(|()| ExitCode::SUCCESS),
+            Command::Keys(cmd) => return keys::run(cmd).await.map(|()| ExitCode::SUCCESS),
+            Command::Ivs(args) => ivs::run(args).await,
+            Command::PlaybackKey(cmd) => playback::run(cmd).await,
+            Command::Token(args) => playback::token(args),
+            Command::IngestUrl(args) => ingest::run(args).await,
+        };
+        Ok(match client_command {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(failure) => ExitCode::from(failure.report()),
+        })
     })
 }
 

@@ -1,0 +1,131 @@
+//! `openivs ingest-url <channel>`: the URL an encoder (OBS, ffmpeg) publishes to, from the channel's
+//! `ingestEndpoint` and the value of its stream key (GetChannel, ListStreamKeys, GetStreamKey), built
+//! by openivs-client's ingest helper. The channel is named by its ARN or by its name.
+
+use openivs_client::ingest::ingest_url;
+use openivs_client::types::{
+    Channel, GetChannelRequest, GetStreamKeyRequest, ListChannelsRequest, ListStreamKeysRequest,
+};
+use openivs_client::{Client, OperationError, SdkError};
+use openivs_model::Operation;
+use serde_json::json;
+
+use crate::connect::ClientArgs;
+use crate::error::Failure;
+use crate::output::{self, Format};
+
+/// IVS's port for RTMP without TLS.
+const RTMP_PORT: u16 = 1935;
+
+#[derive(clap::Args)]
+pub struct IngestUrlArgs {
+    /// The channel: its ARN, or its name.
+    channel: String,
+    /// A plain RTMP URL (port 1935) instead of RTMPS; the channel must allow insecure ingest.
+    #[arg(long)]
+    insecure: bool,
+    #[command(flatten)]
+    client: ClientArgs,
+}
+
+fn call_failed<E: OperationError>(client: &Client, op: Operation) -> impl FnOnce(SdkError<E>) -> Failure {
+    let endpoint = client.config().endpoint_url().to_string();
+    move |e| Failure::call(op, &endpoint, e.map_service_error(E::into_service_error))
+}
+
+/// Runs `openivs ingest-url`: prints the URL (or, with `--output`, the URL, the server part and the
+/// stream key apart, for encoders that ask for them separately).
+pub async fn run(args: IngestUrlArgs) -> Result<(), Failure> {
+    let client = args.client.client()?;
+    let arn = if args.channel.starts_with("arn:") {
+        args.channel.clone()
+    } else {
+        by_name(&client, &args.channel).await?
+    };
+    let channel = client
+        .get_channel(GetChannelRequest { arn: Some(arn.clone()) })
+        .await
+        .map_err(call_failed(&client, Operation::GetChannel))?
+        .channel
+        .unwrap_or_default();
+    let listed = client
+        .list_stream_keys(ListStreamKeysRequest { channel_arn: Some(arn.clone()), ..Default::default() })
+        .await
+        .map_err(call_failed(&client, Operation::ListStreamKeys))?;
+    let summary = listed.stream_keys.unwrap_or_default().into_iter().next().ok_or_else(|| {
+        Failure::other(format!(
+            "channel {arn} has no stream key (create one: openivs ivs create-stream-key --channel-arn {arn})"
+        ))
+    })?;
+    let key = client
+        .get_stream_key(GetStreamKeyRequest { arn: summary.arn })
+        .await
+        .map_err(call_failed(&client, Operation::GetStreamKey))?
+        .stream_key
+        .unwrap_or_default();
+    let url = ingest_url(&channel, &key).map_err(|e| Failure::other(format!("channel {arn}: {e}")))?;
+    let url = if args.insecure { insecure(&url, &channel) } else { url };
+    match args.client.output {
+        None => println!("{url}"),
+        Some(format) => {
+            let (server, stream_key) =
+                url.rsplit_once('/').map(|(s, k)| (format!("{s}/"), k)).unwrap_or_default();
+            let value = json!({ "url": url, "server": server, "streamKey": stream_key });
+            let text = match format {
+                Format::Text => format!("{url}\n"),
+                f => output::render(&value, f, "IngestUrl"),
+            };
+            print!("{text}");
+        }
+    }
+    Ok(())
+}
+
+/// `rtmps://host:port/app/key` → `rtmp://host:1935/app/key`.
+fn insecure(url: &str, channel: &Channel) -> String {
+    if channel.insecure_ingest != Some(true) {
+        eprintln!(
+            "note: the channel does not allow insecure ingest (openivs ivs update-channel --insecure-ingest)"
+        );
+    }
+    let rest = url.trim_start_matches("rtmps://");
+    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let host = match authority.rsplit_once(':') {
+        Some((h, p)) if p.bytes().all(|b| b.is_ascii_digit()) => h,
+        _ => authority,
+    };
+    format!("rtmp://{host}:{RTMP_PORT}/{path}")
+}
+
+/// The ARN of the channel named `name` (it must be the only one).
+async fn by_name(client: &Client, name: &str) -> Result<String, Failure> {
+    let input = ListChannelsRequest { filter_by_name: Some(name.to_string()), ..Default::default() };
+    let channels = client
+        .list_channels_paginator(input)
+        .collect_items()
+        .await
+        .map_err(call_failed(client, Operation::ListChannels))?;
+    let arns: Vec<String> =
+        channels.into_iter().filter(|c| c.name.as_deref() == Some(name)).filter_map(|c| c.arn).collect();
+    match arns.as_slice() {
+        [one] => Ok(one.clone()),
+        [] => Err(Failure::other(format!("no channel named {name:?}"))),
+        many => Err(Failure::other(format!(
+            "{} channels are named {name:?}; give an ARN: {}",
+            many.len(),
+            many.join(" ")
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn insecure_urls_use_rtmp_on_1935() {
+        let c = Channel { insecure_ingest: Some(true), ..Default::default() };
+        assert_eq!(insecure("rtmps://127.0.0.1:4443/app/sk_x", &c), "rtmp://127.0.0.1:1935/app/sk_x");
+        assert_eq!(insecure("rtmps://a.b:443/app/k", &c), "rtmp://a.b:1935/app/k");
+    }
+}
