@@ -26,7 +26,7 @@ pub const STARTING_TOKEN: &str = "starting-token";
 pub fn command(op: Operation) -> Command {
     let info = op.info();
     let mut cmd = Command::new(op.cli_name())
-        .about(format!("{} ({} {})", info.name, info.method, info.uri))
+        .about(format!("{} {}", info.method, info.uri))
         .after_help("Members marked [required] must be given, by flag or in --cli-input-json.");
     for m in op.input_members() {
         cmd = cmd.arg(member_arg(m));

@@ -66,7 +66,7 @@ pub async fn run(args: IngestUrlArgs) -> Result<(), Failure> {
     let url = ingest_url(&channel, &key).map_err(|e| Failure::other(format!("channel {arn}: {e}")))?;
     let url = if args.insecure { insecure(&url, &channel) } else { url };
     match args.client.output {
-        None => println!("{url}"),
+        None => output::emit(&format!("{url}\n")),
         Some(format) => {
             let (server, stream_key) =
                 url.rsplit_once('/').map(|(s, k)| (format!("{s}/"), k)).unwrap_or_default();
@@ -75,7 +75,7 @@ pub async fn run(args: IngestUrlArgs) -> Result<(), Failure> {
                 Format::Text => format!("{url}\n"),
                 f => output::render(&value, f, "IngestUrl"),
             };
-            print!("{text}");
+            output::emit(&text);
         }
     }
     Ok(())

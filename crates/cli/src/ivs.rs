@@ -75,7 +75,7 @@ impl Subcommand for OperationCall {
 pub async fn run(args: IvsArgs) -> Result<(), Failure> {
     let OperationCall { op, matches } = args.call;
     if matches.get_one::<String>(SKELETON).is_some() {
-        print!("{}", output::json(&values::skeleton_of(op.input_members())));
+        output::emit(&output::json(&values::skeleton_of(op.input_members())));
         return Ok(());
     }
     let input = args::input(op, &matches)?;

@@ -24,10 +24,14 @@ pub enum Format {
 
 /// Prints `value`, the output of `title` (an operation name), on stdout.
 pub fn print(value: &Value, format: Format, title: &str) {
-    let text = render(value, format, title);
-    if !text.is_empty() {
-        print!("{text}");
-    }
+    emit(&render(value, format, title));
+}
+
+/// Writes `text` on stdout. A reader that went away (`| head`) is not an error worth a panic.
+pub fn emit(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
 }
 
 /// `value` in `format`; empty when there is nothing to show.

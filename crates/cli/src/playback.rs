@@ -176,7 +176,7 @@ pub fn token(args: TokenArgs) -> Result<(), Failure> {
         claims = claims.maximum_resolution(r);
     }
     let token = signer.sign(&claims).map_err(|e| Failure::usage(e.to_string()))?;
-    println!("{token}");
+    output::emit(&format!("{token}\n"));
     Ok(())
 }
 
