@@ -153,7 +153,7 @@ fn command(m: &Model, op: &Op, out: &mut String) {
         let field = names::field(items);
         let _ = writeln!(
             out,
-            "impl crate::Paginated for {input} {{\n    type Item = {item};\n    fn set_next_token(&mut self, token: Option<String>) {{\n        self.next_token = token;\n    }}\n    fn next_token(output: &{output}) -> Option<&str> {{\n        output.next_token.as_deref()\n    }}\n    fn into_items(output: {output}) -> Vec<{item}> {{\n        output.{field}.unwrap_or_default()\n    }}\n}}\n",
+            "impl crate::Paginated for {input} {{\n    type Item = {item};\n    fn set_next_token(&mut self, token: Option<String>) {{\n        self.next_token = token;\n    }}\n    fn input_token(&self) -> Option<&str> {{\n        self.next_token.as_deref()\n    }}\n    fn next_token(output: &{output}) -> Option<&str> {{\n        output.next_token.as_deref()\n    }}\n    fn into_items(output: {output}) -> Vec<{item}> {{\n        output.{field}.unwrap_or_default()\n    }}\n}}\n",
             input = op.input,
             output = op.output,
         );

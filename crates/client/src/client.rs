@@ -72,6 +72,7 @@ struct Inner {
 /// difference between its variants does not matter.)
 #[allow(clippy::large_enum_variant)]
 enum Outcome {
+    Construction(crate::error::ConstructionError),
     Success(HttpResponse, ErrorMetadata),
     Service(ServiceError),
     Failure(FailureKind, DispatchFailure),
@@ -138,6 +139,7 @@ impl Client {
                     Err(e) => Err(SdkError::Response(DispatchFailure::new(e, meta))),
                 }
             }
+            Outcome::Construction(e) => Err(SdkError::Construction(e)),
             Outcome::Service(e) => Err(SdkError::Service(C::Error::from_service_error(e))),
             Outcome::Failure(FailureKind::Timeout(kind), f) => Err(SdkError::Timeout(kind, f)),
             Outcome::Failure(FailureKind::Transport, f) => Err(SdkError::Transport(f)),
@@ -166,12 +168,7 @@ impl Client {
             let info = AttemptInfo { invocation_id: &invocation_id, attempt, max_attempts };
             let request = match signed(prepared, config, &info) {
                 Ok(r) => r,
-                Err(e) => {
-                    return Outcome::Failure(
-                        FailureKind::Transport,
-                        DispatchFailure::new(e, meta(None, None)),
-                    );
-                }
+                Err(e) => return Outcome::Construction(e),
             };
             let (outcome, kind) = match self.attempt(request, deadline).await {
                 Ok(response) if response.status().is_success() => {

@@ -84,7 +84,7 @@
 //!     .retry(RetryConfig::standard().max_attempts(5).initial_backoff(Duration::from_millis(100)))
 //!     .timeouts(TimeoutConfig { attempt: Some(Duration::from_secs(5)), operation: Some(Duration::from_secs(30)) })
 //!     .build()?;
-//! assert_eq!(config.endpoint_url(), "https://ivs.us-west-2.amazonaws.com");
+//! assert_eq!(config.retry().get_max_attempts(), 5);
 //! # Ok::<(), openivs_client::ConfigError>(())
 //! ```
 //!

@@ -19,6 +19,8 @@ pub trait Paginated: Command<Input = Self> + Clone + Sized + Send + Sync + 'stat
     type Item: Send + 'static;
     /// Sets `nextToken`.
     fn set_next_token(&mut self, token: Option<String>);
+    /// The input's own `nextToken` (where the first page starts).
+    fn input_token(&self) -> Option<&str>;
     /// The output's `nextToken`.
     fn next_token(output: &Self::Output) -> Option<&str>;
     /// The output's items.
@@ -32,9 +34,8 @@ type PageFuture<I> = Pin<Box<dyn Future<Output = Page<I>> + Send>>;
 pub struct Paginator<I: Paginated> {
     client: Client,
     input: I,
-    /// The token of the page being fetched or to fetch; `None` after the first page means done.
+    /// The token of the page being fetched or to fetch (the input's own for the first page).
     token: Option<String>,
-    started: bool,
     done: bool,
     pending: Option<PageFuture<I>>,
 }
@@ -42,7 +43,8 @@ pub struct Paginator<I: Paginated> {
 impl<I: Paginated> Paginator<I> {
     /// Pages of `input`'s operation, from `input`'s own `nextToken` on.
     pub fn new(client: Client, input: I) -> Self {
-        Self { client, input, token: None, started: false, done: false, pending: None }
+        let token = input.input_token().map(str::to_owned);
+        Self { client, input, token, done: false, pending: None }
     }
 
     /// The items of each page, one by one.
@@ -67,10 +69,7 @@ impl<I: Paginated> Paginator<I> {
 
     fn start_call(&mut self) -> PageFuture<I> {
         let mut input = self.input.clone();
-        if self.started {
-            input.set_next_token(self.token.clone());
-        }
-        self.started = true;
+        input.set_next_token(self.token.clone());
         let client = self.client.clone();
         Box::pin(async move { client.send(input).await })
     }

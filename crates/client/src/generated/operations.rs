@@ -3285,6 +3285,9 @@ impl crate::Paginated for ListAdConfigurationsRequest {
     fn set_next_token(&mut self, token: Option<String>) {
         self.next_token = token;
     }
+    fn input_token(&self) -> Option<&str> {
+        self.next_token.as_deref()
+    }
     fn next_token(output: &ListAdConfigurationsResponse) -> Option<&str> {
         output.next_token.as_deref()
     }
@@ -3400,6 +3403,9 @@ impl crate::Paginated for ListChannelsRequest {
     type Item = ChannelSummary;
     fn set_next_token(&mut self, token: Option<String>) {
         self.next_token = token;
+    }
+    fn input_token(&self) -> Option<&str> {
+        self.next_token.as_deref()
     }
     fn next_token(output: &ListChannelsResponse) -> Option<&str> {
         output.next_token.as_deref()
@@ -3517,6 +3523,9 @@ impl crate::Paginated for ListFailoverSlateConfigurationsRequest {
     fn set_next_token(&mut self, token: Option<String>) {
         self.next_token = token;
     }
+    fn input_token(&self) -> Option<&str> {
+        self.next_token.as_deref()
+    }
     fn next_token(output: &ListFailoverSlateConfigurationsResponse) -> Option<&str> {
         output.next_token.as_deref()
     }
@@ -3619,6 +3628,9 @@ impl crate::Paginated for ListPlaybackKeyPairsRequest {
     type Item = PlaybackKeyPairSummary;
     fn set_next_token(&mut self, token: Option<String>) {
         self.next_token = token;
+    }
+    fn input_token(&self) -> Option<&str> {
+        self.next_token.as_deref()
     }
     fn next_token(output: &ListPlaybackKeyPairsResponse) -> Option<&str> {
         output.next_token.as_deref()
@@ -3745,6 +3757,9 @@ impl crate::Paginated for ListPlaybackRestrictionPoliciesRequest {
     fn set_next_token(&mut self, token: Option<String>) {
         self.next_token = token;
     }
+    fn input_token(&self) -> Option<&str> {
+        self.next_token.as_deref()
+    }
     fn next_token(output: &ListPlaybackRestrictionPoliciesResponse) -> Option<&str> {
         output.next_token.as_deref()
     }
@@ -3860,6 +3875,9 @@ impl crate::Paginated for ListRecordingConfigurationsRequest {
     type Item = RecordingConfigurationSummary;
     fn set_next_token(&mut self, token: Option<String>) {
         self.next_token = token;
+    }
+    fn input_token(&self) -> Option<&str> {
+        self.next_token.as_deref()
     }
     fn next_token(output: &ListRecordingConfigurationsResponse) -> Option<&str> {
         output.next_token.as_deref()
@@ -3977,6 +3995,9 @@ impl crate::Paginated for ListStreamKeysRequest {
     fn set_next_token(&mut self, token: Option<String>) {
         self.next_token = token;
     }
+    fn input_token(&self) -> Option<&str> {
+        self.next_token.as_deref()
+    }
     fn next_token(output: &ListStreamKeysResponse) -> Option<&str> {
         output.next_token.as_deref()
     }
@@ -4093,6 +4114,9 @@ impl crate::Paginated for ListStreamSessionsRequest {
     fn set_next_token(&mut self, token: Option<String>) {
         self.next_token = token;
     }
+    fn input_token(&self) -> Option<&str> {
+        self.next_token.as_deref()
+    }
     fn next_token(output: &ListStreamSessionsResponse) -> Option<&str> {
         output.next_token.as_deref()
     }
@@ -4195,6 +4219,9 @@ impl crate::Paginated for ListStreamsRequest {
     type Item = StreamSummary;
     fn set_next_token(&mut self, token: Option<String>) {
         self.next_token = token;
+    }
+    fn input_token(&self) -> Option<&str> {
+        self.next_token.as_deref()
     }
     fn next_token(output: &ListStreamsResponse) -> Option<&str> {
         output.next_token.as_deref()

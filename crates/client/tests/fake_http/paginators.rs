@@ -97,3 +97,12 @@ async fn every_list_operation_has_a_paginator() {
     assert!(c.list_streams_paginator(Default::default()).collect_items().await.unwrap().is_empty());
     assert_eq!(fake.requests().len(), 9);
 }
+
+#[tokio::test]
+async fn a_paginator_starts_at_the_input_token_and_stops_if_it_comes_back() {
+    let fake = Fake::new([page(&["x"], Some("start"))]);
+    let input = ListChannelsRequest { next_token: Some("start".into()), ..Default::default() };
+    let items = standard(&fake).list_channels_paginator(input).collect_items().await.unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(fake.bodies(), [serde_json::json!({ "nextToken": "start" })]);
+}
