@@ -82,7 +82,8 @@ pub async fn run(args: IvsArgs) -> Result<(), Failure> {
     let client = args.client.client()?;
     let output = match op.info().pagination {
         Some(p) if paginates(&matches, &input) => all_pages(&client, op, input, p, &matches).await?,
-        _ => call(&client, op, input).await?,
+        Some(_) => call(&client, op, one_page(input, &matches)).await?,
+        None => call(&client, op, input).await?,
     };
     output::print(&output, args.client.format(), op.info().name);
     Ok(())
@@ -91,6 +92,20 @@ pub async fn run(args: IvsArgs) -> Result<(), Failure> {
 /// Whether to fetch every page: not when the caller chose a page (the AWS CLI's rule).
 fn paginates(matches: &ArgMatches, input: &Value) -> bool {
     !matches.get_flag(NO_PAGINATE) && input.get("nextToken").is_none() && input.get("maxResults").is_none()
+}
+
+/// The input of a single page: `--starting-token` and `--page-size` fill in `nextToken` and
+/// `maxResults` when those are not given themselves.
+fn one_page(mut input: Value, matches: &ArgMatches) -> Value {
+    if let Some(obj) = input.as_object_mut() {
+        if let Some(t) = matches.get_one::<String>(STARTING_TOKEN) {
+            obj.entry("nextToken").or_insert_with(|| t.clone().into());
+        }
+        if let Some(n) = matches.get_one::<i64>(PAGE_SIZE) {
+            obj.entry("maxResults").or_insert_with(|| (*n).into());
+        }
+    }
+    input
 }
 
 /// Calls a list operation page after page and returns one output with the items of all of them.

@@ -164,6 +164,11 @@ fn list_operations_fetch_every_page_unless_told_otherwise() {
     let page = server.cli(&["ivs", "list-channels", "--max-results", "2"]).json();
     assert_eq!(page["channels"].as_array().unwrap().len(), 2);
     assert!(page["nextToken"].is_string(), "{page}");
+    let page = server.cli(&["ivs", "list-channels", "--no-paginate", "--page-size", "4"]).json();
+    assert_eq!(page["channels"].as_array().unwrap().len(), 4);
+    let next = s(&page, "/nextToken");
+    let last = server.cli(&["ivs", "list-channels", "--no-paginate", "--starting-token", next]).json();
+    assert_eq!(last["channels"].as_array().unwrap().len(), 1, "{last}");
 }
 
 #[test]
