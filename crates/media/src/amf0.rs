@@ -1,0 +1,168 @@
+//! A structural check of AMF0 payloads (AMF0 spec §2) before they reach scuffle-amf0's decoder.
+//!
+//! That decoder pre-allocates arrays and objects from the counts on the wire and recurses into nested
+//! values, so a 20-byte command announcing 4 billion elements, or a few kilobytes of nested objects,
+//! would abort the whole process (allocation failure, stack overflow), before any stream key is even
+//! checked. Here every count must fit in the bytes that remain, nesting is capped, and reserved or
+//! AMF3 markers are refused.
+
+/// Deepest nesting of objects and arrays accepted (real commands and metadata use two or three).
+pub const MAX_DEPTH: usize = 16;
+
+/// True when `data` is a sequence of well-formed AMF0 values within the limits.
+pub fn is_sane(data: &[u8]) -> bool {
+    let mut c = Cursor { data, pos: 0 };
+    while c.pos < data.len() {
+        if c.value(0).is_none() {
+            return false;
+        }
+    }
+    true
+}
+
+struct Cursor<'a> {
+    data: &'a [u8],
+    pos: usize,
+}
+
+impl Cursor<'_> {
+    fn remaining(&self) -> usize {
+        self.data.len().saturating_sub(self.pos)
+    }
+
+    fn take(&mut self, n: usize) -> Option<&[u8]> {
+        let end = self.pos.checked_add(n)?;
+        let s = self.data.get(self.pos..end)?;
+        self.pos = end;
+        Some(s)
+    }
+
+    fn u16(&mut self) -> Option<usize> {
+        self.take(2).map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])))
+    }
+
+    fn u32(&mut self) -> Option<usize> {
+        self.take(4).and_then(|b| usize::try_from(u32::from_be_bytes([b[0], b[1], b[2], b[3]])).ok())
+    }
+
+    fn value(&mut self, depth: usize) -> Option<()> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        let marker = *self.take(1)?.first()?;
+        match marker {
+            0 => self.take(8).map(drop),                          // number
+            1 => self.take(1).map(drop),                          // boolean
+            2 => self.u16().and_then(|n| self.take(n)).map(drop), // string
+            3 => self.properties(depth),                          // object
+            5 | 6 | 13 => Some(()),                               // null, undefined, unsupported
+            7 => self.u16().map(drop),                            // reference
+            8 => {
+                // ECMA array: a count (a hint the decoder pre-allocates by), then properties.
+                let hint = self.u32()?;
+                if hint > self.remaining() {
+                    return None;
+                }
+                self.properties(depth)
+            }
+            10 => {
+                let count = self.u32()?;
+                if count > self.remaining() {
+                    return None;
+                }
+                (0..count).try_for_each(|_| self.value(depth + 1))
+            }
+            11 => self.take(10).map(drop),                              // date
+            12 | 15 => self.u32().and_then(|n| self.take(n)).map(drop), // long string, XML
+            16 => {
+                let n = self.u16()?;
+                self.take(n)?;
+                self.properties(depth)
+            }
+            // 4 movieclip, 9 object end out of place, 14 recordset, 17 AMF3 switch, anything else.
+            _ => None,
+        }
+    }
+
+    /// `(u16 name, value)*` up to the empty name and object-end marker.
+    fn properties(&mut self, depth: usize) -> Option<()> {
+        loop {
+            let n = self.u16()?;
+            if n == 0 && self.data.get(self.pos) == Some(&9) {
+                self.pos += 1;
+                return Some(());
+            }
+            self.take(n)?;
+            self.value(depth + 1)?;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use scuffle_amf0::{Amf0Decoder, Amf0Value, encoder::Amf0Encoder};
+
+    fn encode(v: &Amf0Value<'static>) -> Vec<u8> {
+        let mut out = Vec::new();
+        v.encode(&mut Amf0Encoder::new(&mut out)).unwrap();
+        out
+    }
+
+    #[test]
+    fn real_commands_pass() {
+        let obj: scuffle_amf0::Amf0Object = [
+            ("app".into(), Amf0Value::String("app".into())),
+            ("tcUrl".into(), Amf0Value::String("rtmp://127.0.0.1/app".into())),
+            ("fpad".into(), Amf0Value::Boolean(false)),
+            ("audioCodecs".into(), Amf0Value::Number(4071.0)),
+        ]
+        .into_iter()
+        .collect();
+        let mut data = encode(&Amf0Value::String("connect".into()));
+        data.extend(encode(&Amf0Value::Number(1.0)));
+        data.extend(encode(&Amf0Value::Object(obj)));
+        data.extend(encode(&Amf0Value::Null));
+        data.extend(encode(&Amf0Value::Array(vec![Amf0Value::Number(1.0)].into())));
+        assert!(is_sane(&data));
+        // ECMA array, as ffmpeg writes onMetaData.
+        let mut ecma = vec![8, 0, 0, 0, 1, 0, 5, b'w', b'i', b'd', b't', b'h', 0];
+        ecma.extend(640f64.to_be_bytes());
+        ecma.extend([0, 0, 9]);
+        assert!(is_sane(&ecma));
+    }
+
+    #[test]
+    fn hostile_counts_and_nesting_fail() {
+        assert!(!is_sane(&[10, 0xff, 0xff, 0xff, 0xff, 5]), "strict array of 4 billion");
+        assert!(!is_sane(&[8, 0xff, 0xff, 0xff, 0xff, 0, 0, 9]), "ECMA array hint of 4 billion");
+        assert!(!is_sane(&[2, 0, 10, b'a']), "string past the end");
+        let mut deep = Vec::new();
+        for _ in 0..1000 {
+            deep.extend([3, 0, 1, b'a']);
+        }
+        assert!(!is_sane(&deep), "deep nesting");
+        assert!(!is_sane(&[17, 1]), "AMF3");
+    }
+
+    proptest! {
+        /// Whatever passes the check, scuffle-amf0 decodes without aborting.
+        #[test]
+        fn sane_payloads_decode_safely(b in proptest::collection::vec(any::<u8>(), 0..200)) {
+            if is_sane(&b) {
+                let _ = Amf0Decoder::from_slice(&b).decode_all();
+            }
+        }
+
+        #[test]
+        fn arrays_with_arbitrary_counts(count: u32, tail in proptest::collection::vec(any::<u8>(), 0..64)) {
+            let mut b = vec![10];
+            b.extend(count.to_be_bytes());
+            b.extend(tail);
+            if is_sane(&b) {
+                let _ = Amf0Decoder::from_slice(&b).decode_all();
+            }
+        }
+    }
+}

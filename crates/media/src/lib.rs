@@ -1,0 +1,19 @@
+//! The openivs media plane, with no dependency on the server: RTMP and RTMPS ingest ([`rtmp`]) behind
+//! the small [`ingest::IngestHandler`] trait, FLV tag bodies parsed into codec frames and configurations
+//! ([`flv`], [`codec`]), the per-channel [`hub::Hub`] that readers subscribe to with bounded queues, and
+//! ingest statistics ([`stats`]) from which the server derives stream health and session
+//! ingest configurations.
+//!
+//! See `docs/architecture.md` (media plane: ingest → hub → readers) and ivs-behaviour.md §3.
+
+pub mod amf0;
+pub mod codec;
+pub mod flv;
+pub mod frame;
+pub mod hub;
+pub mod ingest;
+pub mod rtmp;
+pub mod sps;
+pub mod stats;
+
+pub use frame::{AudioConfig, Frame, MediaItem, Track, VideoConfig};

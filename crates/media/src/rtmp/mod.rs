@@ -1,0 +1,60 @@
+//! RTMP and RTMPS ingest (ivs-behaviour.md §3): listeners and the per-connection session. The wire
+//! work (handshake, chunk stream, AMF0 command encoding) is scuffle-rtmp's; the session loop is ours,
+//! so that refusals get a proper `onStatus` before the close, the time and bytes a client may take
+//! before it is authorized are bounded, and a publisher can be stopped, starved out or timed out.
+
+mod listen;
+mod metadata;
+mod session;
+
+pub use listen::{Listener, serve};
+pub use session::{Outcome, run_session};
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// Limits of ingest sessions.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Time from TCP accept to an accepted publish (TLS and RTMP handshakes, connect, publish).
+    pub setup_timeout: Duration,
+    /// A publisher that sends no media for this long is disconnected (IVS: 30 s).
+    pub starvation_timeout: Duration,
+    /// A stream ends after this long (IVS: 48 h).
+    pub max_duration: Duration,
+    /// Connections served at once per listener; more are closed at accept.
+    pub max_connections: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            setup_timeout: Duration::from_secs(10),
+            starvation_timeout: Duration::from_secs(30),
+            max_duration: Duration::from_secs(48 * 3600),
+            max_connections: 4096,
+        }
+    }
+}
+
+/// What a session knows about its connection.
+#[derive(Clone, Debug)]
+pub struct SessionConfig {
+    /// RTMPS (true) or plain RTMP.
+    pub secure: bool,
+    /// The encoder's address.
+    pub peer: Option<SocketAddr>,
+    /// The limits.
+    pub limits: Limits,
+}
+
+/// The only RTMP application openivs serves: `rtmps://host/app/<streamKey>`.
+pub const APP: &str = "app";
+
+/// Resolves when the flag becomes true, or its sender is gone.
+async fn until_true(flag: &mut tokio::sync::watch::Receiver<bool>) {
+    let _ = flag.wait_for(|v| *v).await;
+}
+
+#[cfg(test)]
+mod tests;
