@@ -178,11 +178,48 @@ async fn tags_keys_revocations_and_meta(store: &dyn Store) {
     assert_eq!(store.meta_get_or_init("m", "second").await.unwrap(), "first");
 }
 
+async fn stream_sessions_newest_first_and_updated_in_place(store: &dyn Store) {
+    let s = scope("666666666666");
+    let channel = "arn:aws:ivs:us-west-2:666666666666:channel/live";
+    let session = |id: &str, start: i64| StreamSessionRecord {
+        seq: 0,
+        stream_id: id.into(),
+        channel_arn: channel.into(),
+        scope: s.clone(),
+        start_ms: start,
+        end_ms: None,
+        has_error: false,
+        doc: format!("{{\"streamId\":\"{id}\"}}"),
+    };
+    for (i, id) in ["st-1", "st-2", "st-3"].iter().enumerate() {
+        store.put_stream_session(session(id, i as i64)).await.unwrap();
+    }
+    let open = store.open_stream_sessions().await.unwrap();
+    assert_eq!(open.iter().map(|r| r.stream_id.as_str()).collect::<Vec<_>>(), ["st-1", "st-2", "st-3"]);
+    let mut ended = session("st-1", 0);
+    ended.end_ms = Some(99);
+    ended.has_error = true;
+    ended.doc = "{\"streamId\":\"st-1\",\"endTime\":\"x\"}".into();
+    store.put_stream_session(ended.clone()).await.unwrap();
+    let got = store.get_stream_session(channel, Some("st-1")).await.unwrap().unwrap();
+    assert_eq!((got.end_ms, got.has_error, got.doc.as_str()), (Some(99), true, ended.doc.as_str()));
+    assert_eq!(store.open_stream_sessions().await.unwrap().len(), 2);
+    let latest = store.get_stream_session(channel, None).await.unwrap().unwrap();
+    assert_eq!(latest.stream_id, "st-3", "the latest by order, not by update");
+    let page = store.list_stream_sessions(channel, i64::MAX, 2).await.unwrap();
+    assert_eq!(page.iter().map(|r| r.stream_id.as_str()).collect::<Vec<_>>(), ["st-3", "st-2"]);
+    let rest = store.list_stream_sessions(channel, page[1].seq, 2).await.unwrap();
+    assert_eq!(rest.iter().map(|r| r.stream_id.as_str()).collect::<Vec<_>>(), ["st-1"]);
+    assert!(store.get_stream_session("arn:aws:ivs:us-west-2:1:channel/other", None).await.unwrap().is_none());
+    assert!(store.get_stream_session(channel, Some("st-9")).await.unwrap().is_none());
+}
+
 async fn suite(store: Arc<dyn Store>) {
     records_are_scoped_and_ordered(store.as_ref()).await;
     references_parents_quotas_and_uniques(store.as_ref()).await;
     concurrent_inserts_respect_the_quota(store.clone()).await;
     tags_keys_revocations_and_meta(store.as_ref()).await;
+    stream_sessions_newest_first_and_updated_in_place(store.as_ref()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

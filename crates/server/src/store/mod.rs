@@ -129,6 +129,28 @@ pub struct ApiKey {
     pub created_ms: i64,
 }
 
+/// A stream session as stored: ingest writes it while the channel is live and once more when it
+/// ends; GetStreamSession and ListStreamSessions read it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StreamSessionRecord {
+    /// Order of the channel's sessions (assigned by the store on first write).
+    pub seq: i64,
+    /// `st-…` id.
+    pub stream_id: String,
+    /// The channel.
+    pub channel_arn: String,
+    /// The channel's owner.
+    pub scope: Scope,
+    /// When it went live, ms.
+    pub start_ms: i64,
+    /// When it ended, ms; `None` while live.
+    pub end_ms: Option<i64>,
+    /// It had a failure event.
+    pub has_error: bool,
+    /// The `StreamSession` as JSON.
+    pub doc: String,
+}
+
 /// Store failures in storage words; control maps them to domain errors.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -211,6 +233,24 @@ pub trait Store: Send + Sync + 'static {
     async fn list_keys(&self) -> StoreResult<Vec<ApiKey>>;
     /// Deletes an API key; false when there was none.
     async fn delete_key(&self, access_key_id: &str) -> StoreResult<bool>;
+
+    /// Writes a stream session: inserted the first time, its end, error flag and document replaced after.
+    async fn put_stream_session(&self, session: StreamSessionRecord) -> StoreResult<()>;
+    /// The session of a channel with this id, or its most recent one when `stream_id` is `None`.
+    async fn get_stream_session(
+        &self,
+        channel_arn: &str,
+        stream_id: Option<&str>,
+    ) -> StoreResult<Option<StreamSessionRecord>>;
+    /// Up to `limit` sessions of a channel with `seq` below `before_seq`, newest first.
+    async fn list_stream_sessions(
+        &self,
+        channel_arn: &str,
+        before_seq: i64,
+        limit: usize,
+    ) -> StoreResult<Vec<StreamSessionRecord>>;
+    /// Sessions without an end (live when the server last stopped).
+    async fn open_stream_sessions(&self) -> StoreResult<Vec<StreamSessionRecord>>;
 
     /// Reads a metadata value, storing `default` first if there is none (atomically).
     async fn meta_get_or_init(&self, key: &str, default: &str) -> StoreResult<String>;

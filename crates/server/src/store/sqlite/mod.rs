@@ -6,6 +6,7 @@
 //! the call returns, so it survives the process being killed (an OS crash may lose the last commits).
 //! rusqlite is synchronous, so reads run on tokio's blocking pool and writes on the writer thread.
 
+mod sessions;
 mod writer;
 
 use super::*;
@@ -16,6 +17,7 @@ use std::sync::{Arc, Mutex};
 const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0001_init.sql"),
     include_str!("../../../migrations/sqlite/0002_one_unique_index.sql"),
+    include_str!("../../../migrations/sqlite/0003_stream_sessions.sql"),
 ];
 const READERS: usize = 4;
 
@@ -496,6 +498,33 @@ impl Store for SqliteStore {
             Ok(tx.execute("DELETE FROM api_keys WHERE access_key_id = ?1", [id]).map_err(backend)? > 0)
         })
         .await
+    }
+
+    async fn put_stream_session(&self, session: StreamSessionRecord) -> StoreResult<()> {
+        self.write(move |tx| sessions::put(tx, &session)).await
+    }
+
+    async fn get_stream_session(
+        &self,
+        channel_arn: &str,
+        stream_id: Option<&str>,
+    ) -> StoreResult<Option<StreamSessionRecord>> {
+        let (channel, id) = (channel_arn.to_owned(), stream_id.map(str::to_owned));
+        self.read(move |c| sessions::get(c, &channel, id.as_deref())).await
+    }
+
+    async fn list_stream_sessions(
+        &self,
+        channel_arn: &str,
+        before_seq: i64,
+        limit: usize,
+    ) -> StoreResult<Vec<StreamSessionRecord>> {
+        let channel = channel_arn.to_owned();
+        self.read(move |c| sessions::list(c, &channel, before_seq, limit)).await
+    }
+
+    async fn open_stream_sessions(&self) -> StoreResult<Vec<StreamSessionRecord>> {
+        self.read(sessions::open).await
     }
 
     async fn meta_get_or_init(&self, key: &str, default: &str) -> StoreResult<String> {
