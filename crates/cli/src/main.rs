@@ -77,6 +77,21 @@ struct ServeArgs {
         default_value_t = openivs_server::app::DEFAULT_SHUTDOWN_GRACE.as_secs_f64()
     )]
     shutdown_grace_secs: f64,
+    /// Address of RTMPS ingest (port 0 picks one; its port goes into ingestEndpoint).
+    #[arg(long, env = "OPENIVS_RTMPS_LISTEN", default_value = "127.0.0.1:4443")]
+    rtmps_listen: SocketAddr,
+    /// Address of plain RTMP ingest, accepted only for channels with insecureIngest ("off" turns it off).
+    #[arg(long, env = "OPENIVS_RTMP_LISTEN", default_value = "127.0.0.1:1935")]
+    rtmp_listen: String,
+    /// PEM certificate chain for RTMPS (default: a self-signed one generated into the data dir).
+    #[arg(long, env = "OPENIVS_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key for RTMPS.
+    #[arg(long, env = "OPENIVS_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Seconds without media after which an encoder is disconnected (IVS: 30).
+    #[arg(long, env = "OPENIVS_INGEST_STARVATION_SECS", default_value_t = 30.0)]
+    ingest_starvation_secs: f64,
 }
 
 fn main() -> Result<ExitCode> {
@@ -118,7 +133,18 @@ async fn serve(args: ServeArgs) -> Result<()> {
         api_listen: args.api_listen,
         public_host: args.public_host,
         playback_base_url: args.playback_base_url,
-        rtmps_port: 4443,
+        rtmps_listen: args.rtmps_listen,
+        rtmp_listen: match args.rtmp_listen.as_str() {
+            "off" | "" => None,
+            a => Some(a.parse().map_err(|_| anyhow::anyhow!("--rtmp-listen: {a} is not an address"))?),
+        },
+        tls_cert: args.tls_cert,
+        tls_key: args.tls_key,
+        ingest_limits: openivs_media::rtmp::Limits {
+            starvation_timeout: std::time::Duration::try_from_secs_f64(args.ingest_starvation_secs)
+                .map_err(|_| anyhow::anyhow!("--ingest-starvation-secs must be a number of seconds >= 0"))?,
+            ..Default::default()
+        },
         rate_limits: !args.disable_rate_limits,
         root_key,
         account_id: env("OPENIVS_ACCOUNT_ID"),
@@ -129,6 +155,13 @@ async fn serve(args: ServeArgs) -> Result<()> {
     let running = openivs_server::app::start(cfg, shutdown_signal()).await?;
     let api = format!("http://{}", openivs_server::app::display_addr(running.api_addr));
     println!("openivs API listening on {api}");
+    println!(
+        "openivs RTMPS ingest listening on rtmps://{}",
+        openivs_server::app::display_addr(running.rtmps_addr)
+    );
+    if let Some(rtmp) = running.rtmp_addr {
+        println!("openivs RTMP ingest listening on rtmp://{}", openivs_server::app::display_addr(rtmp));
+    }
     match &running.credentials_file {
         Some(creds) => {
             let config = data_dir.join("config");

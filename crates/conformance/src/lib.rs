@@ -32,6 +32,10 @@ pub struct Server {
     child: Option<Child>,
     /// `http://127.0.0.1:PORT`
     pub endpoint: String,
+    /// `rtmps://127.0.0.1:PORT` (RTMPS ingest; publish to `{rtmps_url}/app/<streamKey>`).
+    pub rtmps_url: String,
+    /// `rtmp://127.0.0.1:PORT` (plain RTMP ingest, for channels with insecureIngest).
+    pub rtmp_url: String,
     /// The data dir (kept across restarts of the same server).
     pub data_dir: PathBuf,
     _tmp: Option<tempfile::TempDir>,
@@ -92,6 +96,8 @@ impl Server {
         let mut s = Server {
             child: None,
             endpoint: String::new(),
+            rtmps_url: String::new(),
+            rtmp_url: String::new(),
             data_dir,
             _tmp: Some(tmp),
             access_key_id: format!("OIVSTEST{}", random_hex(12).to_uppercase()),
@@ -104,13 +110,22 @@ impl Server {
 
     fn spawn(&mut self) {
         let mut cmd = Command::new(binary());
-        cmd.args(["serve", "--api-listen", "127.0.0.1:0", "--data-dir"])
+        // A restart keeps the ingest ports, as a real deployment would (they are in ingestEndpoint).
+        let again = |url: &str| match url.rsplit_once(':') {
+            Some((_, port)) => format!("127.0.0.1:{port}"),
+            None => "127.0.0.1:0".to_string(),
+        };
+        let (rtmps, rtmp) = (again(&self.rtmps_url), again(&self.rtmp_url));
+        cmd.args(["serve", "--api-listen", "127.0.0.1:0", "--rtmps-listen", &rtmps, "--rtmp-listen", &rtmp])
+            .arg("--data-dir")
             .arg(&self.data_dir)
             .env("OPENIVS_ROOT_ACCESS_KEY_ID", &self.access_key_id)
             .env("OPENIVS_ROOT_SECRET_ACCESS_KEY", &self.secret_access_key)
             .env("OPENIVS_ACCOUNT_ID", ACCOUNT)
             .env_remove("OPENIVS_API_LISTEN")
             .env_remove("OPENIVS_DATA_DIR")
+            .env_remove("OPENIVS_RTMPS_LISTEN")
+            .env_remove("OPENIVS_RTMP_LISTEN")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
         if !self.opts.rate_limits {
@@ -122,19 +137,24 @@ impl Server {
         let mut child = cmd.spawn().expect("spawning openivs serve");
         let stdout = child.stdout.take().expect("stdout");
         let mut lines = BufReader::new(stdout).lines();
-        let endpoint = loop {
+        let (mut endpoint, mut rtmps, mut rtmp) = (None, None, None);
+        // The API line comes first, then the ingest lines.
+        while endpoint.is_none() || rtmps.is_none() || rtmp.is_none() {
             match lines.next() {
                 Some(Ok(line)) => {
-                    if let Some(url) = line.strip_prefix("openivs API listening on ") {
-                        break url.trim().to_string();
-                    }
+                    let field = |prefix: &str| line.strip_prefix(prefix).map(|u| u.trim().to_string());
+                    endpoint = endpoint.or_else(|| field("openivs API listening on "));
+                    rtmps = rtmps.or_else(|| field("openivs RTMPS ingest listening on "));
+                    rtmp = rtmp.or_else(|| field("openivs RTMP ingest listening on "));
                 }
                 _ => panic!("openivs serve exited before it was ready"),
             }
-        };
+        }
         // Keep draining stdout so the server never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
-        self.endpoint = endpoint;
+        self.endpoint = endpoint.unwrap_or_default();
+        self.rtmps_url = rtmps.unwrap_or_default();
+        self.rtmp_url = rtmp.unwrap_or_default();
         self.child = Some(child);
     }
 

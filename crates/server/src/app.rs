@@ -1,8 +1,7 @@
 //! Start-up: the data dir, the database, the default account and its root key (from the environment,
-//! or generated once and written as an AWS shared-credentials file), the API listener, and a clean
-//! shutdown when asked.
+//! or generated once and written as an AWS shared-credentials file), the API listener, the RTMPS and
+//! RTMP ingest listeners, and a clean shutdown when asked.
 
-use crate::control::live::NoLiveStreams;
 use crate::control::{Service, Urls, ids};
 use crate::store::{ApiKey, SqliteStore, Store};
 use anyhow::{Context, Result};
@@ -27,8 +26,17 @@ pub struct ServeConfig {
     pub public_host: Option<String>,
     /// Base URL of playback URLs; default `http://<public host>:<API port>`.
     pub playback_base_url: Option<String>,
-    /// The RTMPS port named in `ingestEndpoint`.
-    pub rtmps_port: u16,
+    /// RTMPS ingest listen address (port 0 picks one); its port is the one in `ingestEndpoint`.
+    pub rtmps_listen: SocketAddr,
+    /// Plain RTMP ingest listen address, for channels with `insecureIngest`; `None` turns it off.
+    pub rtmp_listen: Option<SocketAddr>,
+    /// PEM certificate chain and key for RTMPS; without them a self-signed pair is generated into the
+    /// data dir.
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for RTMPS.
+    pub tls_key: Option<PathBuf>,
+    /// Ingest time limits (starvation disconnect, maximum duration, setup time).
+    pub ingest_limits: openivs_media::rtmp::Limits,
     /// IVS's API rate limits.
     pub rate_limits: bool,
     /// Root key of the default account (`OPENIVS_ROOT_ACCESS_KEY_ID` / `..._SECRET_ACCESS_KEY`).
@@ -133,7 +141,8 @@ pub fn write_credentials(path: &Path, key: &ApiKey) -> Result<()> {
     write_private(path, &text)
 }
 
-fn write_private(path: &Path, text: &str) -> Result<()> {
+/// Writes a file readable by its owner only (mode 0600).
+pub(crate) fn write_private(path: &Path, text: &str) -> Result<()> {
     use std::io::Write;
     #[cfg(unix)]
     use std::os::unix::fs::OpenOptionsExt;
@@ -162,6 +171,10 @@ fn write_config(path: &Path, endpoint: &str) -> Result<()> {
 pub struct Running {
     /// Where the API listens.
     pub api_addr: SocketAddr,
+    /// Where RTMPS ingest listens.
+    pub rtmps_addr: SocketAddr,
+    /// Where plain RTMP ingest listens, if on.
+    pub rtmp_addr: Option<SocketAddr>,
     /// Generated credentials file, if the root key was generated.
     pub credentials_file: Option<PathBuf>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
@@ -175,13 +188,17 @@ impl Running {
     }
 }
 
-fn urls(cfg: &ServeConfig, api_addr: SocketAddr) -> Urls {
-    let host = cfg.public_host.clone().unwrap_or_else(|| match api_addr.ip() {
+fn public_host(cfg: &ServeConfig, api_addr: SocketAddr) -> String {
+    cfg.public_host.clone().unwrap_or_else(|| match api_addr.ip() {
         ip if ip.is_unspecified() => "127.0.0.1".to_string(),
         std::net::IpAddr::V6(v6) => format!("[{v6}]"),
         ip => ip.to_string(),
-    });
-    let ingest = if cfg.rtmps_port == 443 { host.clone() } else { format!("{host}:{}", cfg.rtmps_port) };
+    })
+}
+
+fn urls(cfg: &ServeConfig, api_addr: SocketAddr, rtmps_port: u16) -> Urls {
+    let host = public_host(cfg, api_addr);
+    let ingest = if rtmps_port == 443 { host.clone() } else { format!("{host}:{rtmps_port}") };
     let playback =
         cfg.playback_base_url.clone().unwrap_or_else(|| format!("http://{host}:{}", api_addr.port()));
     Urls {
@@ -206,15 +223,51 @@ pub async fn start(
         .await
         .with_context(|| format!("binding {}", cfg.api_listen))?;
     let api_addr = listener.local_addr()?;
-    let urls = urls(&cfg, api_addr);
+    let rtmps = tokio::net::TcpListener::bind(cfg.rtmps_listen)
+        .await
+        .with_context(|| format!("binding RTMPS ingest {}", cfg.rtmps_listen))?;
+    let rtmps_addr = rtmps.local_addr()?;
+    let rtmp = match cfg.rtmp_listen {
+        Some(a) => {
+            Some(tokio::net::TcpListener::bind(a).await.with_context(|| format!("binding RTMP ingest {a}"))?)
+        }
+        None => None,
+    };
+    let urls = urls(&cfg, api_addr, rtmps_addr.port());
     if credentials_file.is_some() {
         write_config(&cfg.data_dir.join("config"), &format!("http://{}", display_addr(api_addr)))?;
     }
-    let svc = Arc::new(Service::new(store, urls, Arc::new(NoLiveStreams), paging_key, cfg.rate_limits));
+    let closed = crate::ingest::close_orphaned_sessions(store.as_ref()).await?;
+    if closed > 0 {
+        tracing::info!(sessions = closed, "ended the stream sessions left live by the last run");
+    }
+    let tls = crate::ingest::tls::acceptor(
+        &cfg.data_dir,
+        cfg.tls_cert.as_deref(),
+        cfg.tls_key.as_deref(),
+        &[public_host(&cfg, api_addr).trim_matches(['[', ']']).to_string()],
+    )?;
+    let registry = Arc::new(crate::ingest::Registry::default());
+    let store: Arc<dyn Store> = store;
+    let svc = Arc::new(Service::new(store.clone(), urls, registry.clone(), paging_key, cfg.rate_limits));
+    let ingest = Arc::new(crate::ingest::Ingest::new(store, svc.clone(), registry.clone()));
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let limits = cfg.ingest_limits.clone();
+    openivs_media::rtmp::serve(rtmps, Some(tls), ingest.clone(), limits.clone(), stop_rx.clone())?;
+    let rtmp_addr = match rtmp {
+        Some(l) => Some(openivs_media::rtmp::serve(l, None, ingest, limits, stop_rx.clone())?.local_addr),
+        None => None,
+    };
     let app = crate::api::router(svc);
     let grace = cfg.shutdown_grace;
+    let shutdown = async move {
+        shutdown.await;
+        // Stop accepting encoders and disconnect the live ones; their sessions are written as they end.
+        stop_tx.send_replace(true);
+        registry.stop_all();
+    };
     let task = tokio::spawn(serve_until(listener, app, shutdown, grace));
-    Ok(Running { api_addr, credentials_file, task })
+    Ok(Running { api_addr, rtmps_addr, rtmp_addr, credentials_file, task })
 }
 
 /// Serves until `shutdown` resolves, then lets requests in flight finish for up to `grace`.

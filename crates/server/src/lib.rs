@@ -1,10 +1,11 @@
 //! The openivs server: the Amazon IVS control-plane API (restJson1 over HTTP, SigV4-authenticated),
 //! its domain (`control`) and its storage (`store`), wired together by [`app`].
 //!
-//! Dependency direction: `api` → `control` → `store`; the media plane will talk to `control` only
-//! through the narrow traits in `control::live`.
+//! Dependency direction: `api` → `control` → `store`; `ingest` wires the media plane
+//! (`openivs-media`) to them, and `control` sees live streams only through the trait in `control::live`.
 
 pub mod api;
 pub mod app;
 pub mod control;
+pub mod ingest;
 pub mod store;

@@ -396,7 +396,8 @@ struct Generated {
 impl Generated {
     fn start(data_dir: &Path) -> Self {
         let mut child = Command::new(conformance::binary())
-            .args(["serve", "--api-listen", "127.0.0.1:0", "--disable-rate-limits", "--data-dir"])
+            .args(["serve", "--api-listen", "127.0.0.1:0", "--disable-rate-limits"])
+            .args(["--rtmps-listen", "127.0.0.1:0", "--rtmp-listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
             .env_remove("OPENIVS_ROOT_ACCESS_KEY_ID")
             .env_remove("OPENIVS_ROOT_SECRET_ACCESS_KEY")

@@ -1,5 +1,5 @@
-//! What control needs to know about live streams, behind a narrow trait: the ingest side implements it
-//! (issue: live ingest); until a channel publishes, every channel is offline.
+//! What control needs to know about live streams, behind a narrow trait: ingest's registry implements
+//! it (`crate::ingest::Registry`); [`NoLiveStreams`] is the server without ingest, where nothing is live.
 
 use crate::store::Scope;
 use openivs_model::{StreamHealth, Timestamp};
@@ -17,6 +17,8 @@ pub struct LiveStream {
     pub health: StreamHealth,
     /// Concurrent viewers.
     pub viewer_count: i64,
+    /// Order in which streams went live (increasing); ListStreams pages by it.
+    pub seq: u64,
 }
 
 /// The live streams, as ingest sees them.

@@ -5,7 +5,7 @@ use super::*;
 use openivs_model::*;
 
 impl Service {
-    fn recording_view(&self, r: &Record) -> DomainResult<RecordingConfiguration> {
+    pub(super) fn recording_view(&self, r: &Record) -> DomainResult<RecordingConfiguration> {
         let mut c: RecordingConfiguration = doc(r)?;
         c.arn = Some(r.arn.clone());
         c.tags = Some(r.tags.clone());

@@ -47,23 +47,20 @@ impl Service {
             input.max_results,
             100,
         )?;
-        let mut live: Vec<_> = self
+        // Keyset on the order of going live: a stream that starts or ends meanwhile never makes a
+        // page skip or repeat another.
+        let mut rest: Vec<_> = self
             .live
             .list(&ctx.scope)
             .into_iter()
             .filter(|s| health.as_ref().is_none_or(|h| &s.health == h))
+            .filter(|s| i64::try_from(s.seq).unwrap_or(i64::MAX) > page.after_seq)
             .collect();
-        live.sort_by(|a, b| (a.start_time, &a.channel_arn).cmp(&(b.start_time, &b.channel_arn)));
-        // Live streams are few and short-lived; the page position is the count already returned.
-        let skip = usize::try_from(page.after_seq).unwrap_or(0);
-        let rest: Vec<_> = live.into_iter().skip(skip).collect();
-        let next = (rest.len() > page.limit).then(|| {
-            self.paging.token(
-                Operation::ListStreams,
-                &key,
-                i64::try_from(skip + page.limit).unwrap_or(i64::MAX),
-            )
-        });
+        rest.sort_by_key(|s| s.seq);
+        let next =
+            (rest.len() > page.limit).then(|| rest.get(page.limit.saturating_sub(1))).flatten().map(|s| {
+                self.paging.token(Operation::ListStreams, &key, i64::try_from(s.seq).unwrap_or(i64::MAX))
+            });
         let streams = rest
             .into_iter()
             .take(page.limit)
@@ -119,10 +116,14 @@ impl Service {
     ) -> DomainResult<GetStreamSessionResponse> {
         let arn = input.channel_arn.unwrap_or_default();
         self.load(ctx, ResourceType::Channel, &arn).await?;
-        Err(DomainError::NotFound(match input.stream_id {
-            Some(id) => format!("Stream session {id} not found for channel {arn}"),
-            None => format!("Channel {arn} has no stream sessions yet"),
-        }))
+        let Some(rec) = self.store.get_stream_session(&arn, input.stream_id.as_deref()).await? else {
+            return Err(DomainError::NotFound(match input.stream_id {
+                Some(id) => format!("Stream session {id} not found for channel {arn}"),
+                None => format!("Channel {arn} has no stream sessions yet"),
+            }));
+        };
+        let session: StreamSession = serde_json::from_str(&rec.doc)?;
+        Ok(GetStreamSessionResponse { stream_session: Some(session) })
     }
 
     /// `ListStreamSessions` of a channel, newest first.
@@ -133,14 +134,43 @@ impl Service {
     ) -> DomainResult<ListStreamSessionsResponse> {
         let arn = input.channel_arn.unwrap_or_default();
         self.load(ctx, ResourceType::Channel, &arn).await?;
-        self.paging.request(
+        let page = self.paging.request(
             Operation::ListStreamSessions,
             &arn,
             input.next_token.as_deref(),
             input.max_results,
             100,
         )?;
-        Ok(ListStreamSessionsResponse { stream_sessions: Some(Vec::new()), next_token: None })
+        // Newest first: the token holds the last session's order and the next page is older.
+        let before = if page.after_seq == 0 { i64::MAX } else { page.after_seq };
+        let mut rows = self.store.list_stream_sessions(&arn, before, page.limit + 1).await?;
+        let next = if rows.len() > page.limit {
+            rows.truncate(page.limit);
+            rows.last().map(|r| self.paging.token(Operation::ListStreamSessions, &arn, r.seq))
+        } else {
+            None
+        };
+        let summaries = rows
+            .into_iter()
+            .map(|r| StreamSessionSummary {
+                stream_id: Some(r.stream_id),
+                start_time: Some(Timestamp::from_unix_millis(r.start_ms)),
+                end_time: r.end_ms.map(Timestamp::from_unix_millis),
+                has_error_event: Some(r.has_error),
+            })
+            .collect();
+        Ok(ListStreamSessionsResponse { stream_sessions: Some(summaries), next_token: next })
+    }
+
+    /// The channel as a new stream session records it (as GetChannel shows it now).
+    pub fn session_channel(&self, r: &Record) -> DomainResult<Channel> {
+        self.channel_view(r)
+    }
+
+    /// The recording configuration with this ARN in the scope, as a new stream session records it.
+    pub async fn session_recording(&self, scope: &Scope, arn: &str) -> Option<RecordingConfiguration> {
+        let r = self.store.get(scope, arn).await.ok().flatten()?;
+        self.recording_view(&r).ok()
     }
 
     /// `StartViewerSessionRevocation`: stored for playback, which refuses tokens of that viewer with a

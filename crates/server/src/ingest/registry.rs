@@ -1,0 +1,158 @@
+//! The live streams of this server, one per channel: what GetStream and ListStreams show, what
+//! StopStream stops, and each stream's hub for the readers to come (segmenter, recorder). It is the
+//! [`LiveStreams`] implementation that control uses.
+
+use crate::control::live::{LiveStream, LiveStreams};
+use crate::store::Scope;
+use openivs_media::hub::Hub;
+use openivs_media::ingest::StreamMetadata;
+use openivs_media::stats::IngestStats;
+use openivs_media::{AudioConfig, VideoConfig};
+use openivs_model::{StreamHealth, Timestamp};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use tokio::sync::watch;
+
+/// Locks, carrying on after a panic elsewhere (the data are plain values).
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Codec configurations and metadata seen so far in a stream.
+#[derive(Default, Clone)]
+pub struct MediaState {
+    /// The latest video configuration.
+    pub video: Option<Arc<VideoConfig>>,
+    /// The latest audio configuration.
+    pub audio: Option<Arc<AudioConfig>>,
+    /// The latest `onMetaData`.
+    pub metadata: Option<StreamMetadata>,
+}
+
+/// One live stream.
+pub struct LiveEntry {
+    /// Channel ARN.
+    pub channel_arn: String,
+    /// `st-…` id.
+    pub stream_id: String,
+    /// The channel's owner.
+    pub scope: Scope,
+    /// When it went live.
+    pub start_time: Timestamp,
+    /// Order of going live (ListStreams pages by it).
+    pub seq: u64,
+    /// Incoming bitrate, frame rate, keyframe interval.
+    pub stats: Mutex<IngestStats>,
+    /// Codec configurations and metadata.
+    pub media: Mutex<MediaState>,
+    /// Health as last computed by the stream's monitor.
+    pub health: Mutex<StreamHealth>,
+    /// Frames for readers.
+    pub hub: Hub,
+    stop: watch::Sender<bool>,
+}
+
+impl LiveEntry {
+    /// A stream going live now.
+    pub fn new(channel_arn: String, stream_id: String, scope: Scope, seq: u64) -> Self {
+        LiveEntry {
+            channel_arn,
+            stream_id,
+            scope,
+            start_time: Timestamp::now(),
+            seq,
+            stats: Mutex::new(IngestStats::new(std::time::Instant::now())),
+            media: Mutex::new(MediaState::default()),
+            health: Mutex::new(StreamHealth::Healthy),
+            hub: Hub::new(),
+            stop: watch::channel(false).0,
+        }
+    }
+
+    /// Resolves to true when the encoder must be disconnected.
+    pub fn stop_signal(&self) -> watch::Receiver<bool> {
+        self.stop.subscribe()
+    }
+
+    fn view(&self) -> LiveStream {
+        LiveStream {
+            channel_arn: self.channel_arn.clone(),
+            stream_id: self.stream_id.clone(),
+            start_time: self.start_time,
+            health: lock(&self.health).clone(),
+            viewer_count: 0,
+            seq: self.seq,
+        }
+    }
+}
+
+/// The live streams by channel ARN.
+#[derive(Default)]
+pub struct Registry {
+    live: Mutex<HashMap<String, Arc<LiveEntry>>>,
+    next_seq: AtomicU64,
+}
+
+impl Registry {
+    /// The next going-live order number.
+    pub fn next_seq(&self) -> u64 {
+        self.next_seq.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    /// Makes the stream its channel's live one; false when the channel is already live.
+    pub fn try_insert(&self, entry: Arc<LiveEntry>) -> bool {
+        let mut live = lock(&self.live);
+        if live.contains_key(&entry.channel_arn) {
+            return false;
+        }
+        live.insert(entry.channel_arn.clone(), entry);
+        true
+    }
+
+    /// Removes the stream if it is still its channel's live one.
+    pub fn remove(&self, entry: &Arc<LiveEntry>) {
+        let mut live = lock(&self.live);
+        if live.get(&entry.channel_arn).is_some_and(|e| Arc::ptr_eq(e, entry)) {
+            live.remove(&entry.channel_arn);
+        }
+    }
+
+    /// The live stream of a channel.
+    pub fn entry(&self, channel_arn: &str) -> Option<Arc<LiveEntry>> {
+        lock(&self.live).get(channel_arn).cloned()
+    }
+
+    /// Disconnects every encoder (shutdown).
+    pub fn stop_all(&self) {
+        let all: Vec<_> = lock(&self.live).drain().map(|(_, e)| e).collect();
+        for e in all {
+            e.stop.send_replace(true);
+        }
+    }
+}
+
+impl LiveStreams for Registry {
+    fn get(&self, channel_arn: &str) -> Option<LiveStream> {
+        self.entry(channel_arn).map(|e| e.view())
+    }
+
+    fn list(&self, scope: &Scope) -> Vec<LiveStream> {
+        let mut out: Vec<_> =
+            lock(&self.live).values().filter(|e| &e.scope == scope).map(|e| e.view()).collect();
+        out.sort_by_key(|s| s.seq);
+        out
+    }
+
+    fn stop(&self, channel_arn: &str) -> bool {
+        // Off the list at once, so GetStream right after StopStream says the channel is not live.
+        let Some(e) = lock(&self.live).remove(channel_arn) else { return false };
+        e.stop.send_replace(true);
+        true
+    }
+
+    fn put_metadata(&self, channel_arn: &str, _metadata: &str) -> bool {
+        // Accepted while live; it reaches viewers once playback (which carries timed metadata) lands.
+        self.entry(channel_arn).is_some()
+    }
+}
