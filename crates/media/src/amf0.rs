@@ -1,23 +1,57 @@
-//! A structural check of AMF0 payloads (AMF0 spec §2) before they reach scuffle-amf0's decoder.
+//! AMF0 (AMF0 spec §2): a bounded decoder for metadata, and the structural check every command and
+//! data payload passes before it reaches scuffle-amf0's decoder.
 //!
 //! That decoder pre-allocates arrays and objects from the counts on the wire and recurses into nested
 //! values, so a 20-byte command announcing 4 billion elements, or a few kilobytes of nested objects,
 //! would abort the whole process (allocation failure, stack overflow), before any stream key is even
 //! checked. Here every count must fit in the bytes that remain, nesting is capped, and reserved or
-//! AMF3 markers are refused.
+//! AMF3 markers are refused. (scuffle-amf0 also reads an ECMA array's count as exact and misses its
+//! end marker, which breaks ffmpeg's `onMetaData`; metadata is therefore decoded here.)
 
 /// Deepest nesting of objects and arrays accepted (real commands and metadata use two or three).
 pub const MAX_DEPTH: usize = 16;
 
-/// True when `data` is a sequence of well-formed AMF0 values within the limits.
-pub fn is_sane(data: &[u8]) -> bool {
-    let mut c = Cursor { data, pos: 0 };
-    while c.pos < data.len() {
-        if c.value(0).is_none() {
-            return false;
+/// An AMF0 value, as far as openivs reads them (metadata).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    /// Number (and Date, its milliseconds).
+    Number(f64),
+    /// Boolean.
+    Boolean(bool),
+    /// String, long string or XML document.
+    String(String),
+    /// Object, typed object or ECMA array: its properties in order.
+    Object(Vec<(String, Value)>),
+    /// Strict array.
+    Array(Vec<Value>),
+    /// Null, undefined, unsupported, reference.
+    Null,
+}
+
+impl Value {
+    /// A property of an object.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        match self {
+            Value::Object(props) => props.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
         }
     }
-    true
+}
+
+/// True when `data` is a sequence of well-formed AMF0 values within the limits.
+pub fn is_sane(data: &[u8]) -> bool {
+    decode(data).is_some()
+}
+
+/// Decodes a sequence of AMF0 values; `None` when malformed or beyond the limits. Memory is bounded
+/// by the input: every value takes at least one byte of it.
+pub fn decode(data: &[u8]) -> Option<Vec<Value>> {
+    let mut c = Cursor { data, pos: 0 };
+    let mut out = Vec::new();
+    while c.pos < data.len() {
+        out.push(c.value(0)?);
+    }
+    Some(out)
 }
 
 struct Cursor<'a> {
@@ -45,55 +79,79 @@ impl Cursor<'_> {
         self.take(4).and_then(|b| usize::try_from(u32::from_be_bytes([b[0], b[1], b[2], b[3]])).ok())
     }
 
-    fn value(&mut self, depth: usize) -> Option<()> {
+    fn text(&mut self, n: usize) -> Option<String> {
+        self.take(n).map(|b| String::from_utf8_lossy(b).into_owned())
+    }
+
+    fn number(&mut self) -> Option<f64> {
+        let b = self.take(8)?;
+        Some(f64::from_be_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]))
+    }
+
+    fn value(&mut self, depth: usize) -> Option<Value> {
         if depth > MAX_DEPTH {
             return None;
         }
         let marker = *self.take(1)?.first()?;
-        match marker {
-            0 => self.take(8).map(drop),                          // number
-            1 => self.take(1).map(drop),                          // boolean
-            2 => self.u16().and_then(|n| self.take(n)).map(drop), // string
-            3 => self.properties(depth),                          // object
-            5 | 6 | 13 => Some(()),                               // null, undefined, unsupported
-            7 => self.u16().map(drop),                            // reference
+        Some(match marker {
+            0 => Value::Number(self.number()?),
+            1 => Value::Boolean(self.take(1)?.first()? != &0),
+            2 => {
+                let n = self.u16()?;
+                Value::String(self.text(n)?)
+            }
+            3 => Value::Object(self.properties(depth)?),
+            5 | 6 | 13 => Value::Null,
+            7 => {
+                self.u16()?;
+                Value::Null
+            }
             8 => {
-                // ECMA array: a count (a hint the decoder pre-allocates by), then properties.
+                // ECMA array: a count (only a hint: scuffle-amf0 pre-allocates by it, so it must fit
+                // in what remains), then properties up to the end marker, as in an object.
                 let hint = self.u32()?;
                 if hint > self.remaining() {
                     return None;
                 }
-                self.properties(depth)
+                Value::Object(self.properties(depth)?)
             }
             10 => {
                 let count = self.u32()?;
                 if count > self.remaining() {
                     return None;
                 }
-                (0..count).try_for_each(|_| self.value(depth + 1))
+                Value::Array((0..count).map(|_| self.value(depth + 1)).collect::<Option<_>>()?)
             }
-            11 => self.take(10).map(drop),                              // date
-            12 | 15 => self.u32().and_then(|n| self.take(n)).map(drop), // long string, XML
+            11 => {
+                let ms = self.number()?;
+                self.take(2)?;
+                Value::Number(ms)
+            }
+            12 | 15 => {
+                let n = self.u32()?;
+                Value::String(self.text(n)?)
+            }
             16 => {
                 let n = self.u16()?;
                 self.take(n)?;
-                self.properties(depth)
+                Value::Object(self.properties(depth)?)
             }
             // 4 movieclip, 9 object end out of place, 14 recordset, 17 AMF3 switch, anything else.
-            _ => None,
-        }
+            _ => return None,
+        })
     }
 
     /// `(u16 name, value)*` up to the empty name and object-end marker.
-    fn properties(&mut self, depth: usize) -> Option<()> {
+    fn properties(&mut self, depth: usize) -> Option<Vec<(String, Value)>> {
+        let mut props = Vec::new();
         loop {
             let n = self.u16()?;
             if n == 0 && self.data.get(self.pos) == Some(&9) {
                 self.pos += 1;
-                return Some(());
+                return Some(props);
             }
-            self.take(n)?;
-            self.value(depth + 1)?;
+            let key = self.text(n)?;
+            props.push((key, self.value(depth + 1)?));
         }
     }
 }

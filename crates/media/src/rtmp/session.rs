@@ -355,7 +355,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<S> {
     fn drain(&mut self, pipe: &mut Pipe) -> Result<Option<EndReason>, SessionError> {
         while let Some(chunk) = self.reader.read_chunk(&mut self.read_buf)? {
             let ts = chunk.message_header.timestamp;
-            let msg = read_message(&chunk)?;
+            let msg = match read_message(&chunk) {
+                Ok(m) => m,
+                // A command we cannot read does not end a stream that is publishing fine.
+                Err(e) if chunk.message_header.msg_type_id == MessageType::CommandAMF0 => {
+                    tracing::debug!(error = %e, "skipping an unreadable command");
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
             self.control_message(&msg)?;
             let parsed = match msg {
                 MessageData::VideoData { data } => flv::parse_video(ts, data),
