@@ -1,0 +1,93 @@
+//! Control of live streams: StopStream disconnects the encoder at once, a second publisher is refused,
+//! a live channel cannot be deleted, an encoder that vanishes ends its session, and sessions (even one
+//! cut short by a killed server) survive a restart.
+
+use crate::{Publisher, channel, event_names, ffmpeg_available, wait_live, wait_offline};
+use conformance::Server;
+use std::time::Duration;
+
+#[tokio::test]
+async fn stop_stream_disconnects_and_a_second_publisher_is_refused() {
+    if !ffmpeg_available() {
+        return;
+    }
+    let s = Server::start();
+    let c = s.client();
+    let (arn, key) = channel(&c, false).await;
+    let url = format!("{}/app/{key}", s.rtmps_url);
+    let mut first = Publisher::start(&url, 60);
+    let id = wait_live(&c, &arn, Duration::from_secs(15)).await.expect("live");
+
+    let mut second = Publisher::start(&url, 5);
+    assert_eq!(second.wait(Duration::from_secs(10)).await, Some(false), "the second publisher is refused");
+    let still = c.get_stream().channel_arn(&arn).send().await.unwrap();
+    assert_eq!(
+        still.stream().and_then(|s| s.stream_id()),
+        Some(id.as_str()),
+        "the first one keeps the channel"
+    );
+
+    let err = c.delete_channel().arn(&arn).send().await.expect_err("a live channel cannot be deleted");
+    assert!(err.into_service_error().is_conflict_exception());
+
+    c.stop_stream().channel_arn(&arn).send().await.expect("StopStream");
+    let err = c.get_stream().channel_arn(&arn).send().await.expect_err("offline right after StopStream");
+    assert!(err.into_service_error().is_channel_not_broadcasting());
+    assert!(first.wait(Duration::from_secs(5)).await.is_some(), "ffmpeg was disconnected");
+    let session = c.get_stream_session().channel_arn(&arn).stream_id(&id).send().await.unwrap();
+    let session = session.stream_session().unwrap();
+    let ended = session.truncated_events().iter().find(|e| e.name() == Some("Session Ended"));
+    assert_eq!(ended.and_then(|e| e.code()), Some("StreamStopped"));
+    c.delete_channel().arn(&arn).send().await.expect("deletable once offline");
+}
+
+#[tokio::test]
+async fn an_encoder_that_vanishes_ends_its_stream() {
+    if !ffmpeg_available() {
+        return;
+    }
+    let s = Server::start();
+    let c = s.client();
+    let (arn, key) = channel(&c, false).await;
+    let mut ff = Publisher::start(&format!("{}/app/{key}", s.rtmps_url), 60);
+    let id = wait_live(&c, &arn, Duration::from_secs(15)).await.expect("live");
+    ff.kill();
+    assert!(wait_offline(&c, &arn, Duration::from_secs(5)).await, "offline after SIGKILL of the encoder");
+    let session = c.get_stream_session().channel_arn(&arn).send().await.unwrap();
+    let session = session.stream_session().unwrap();
+    assert_eq!(session.stream_id(), Some(id.as_str()));
+    assert!(session.end_time().is_some());
+    // And the channel takes a new encoder at once.
+    let mut again = Publisher::start(&format!("{}/app/{key}", s.rtmps_url), 3);
+    let next = wait_live(&c, &arn, Duration::from_secs(15)).await.expect("live again");
+    assert_ne!(next, id, "a new stream id for each stream");
+    assert_eq!(again.wait(Duration::from_secs(20)).await, Some(true));
+    let list = c.list_stream_sessions().channel_arn(&arn).send().await.unwrap();
+    let ids: Vec<_> = list.stream_sessions().iter().filter_map(|s| s.stream_id()).collect();
+    assert_eq!(ids, [next.as_str(), id.as_str()], "newest first");
+}
+
+#[tokio::test]
+async fn sessions_survive_a_restart_and_one_cut_by_a_kill_is_ended() {
+    if !ffmpeg_available() {
+        return;
+    }
+    let mut s = Server::start();
+    let c = s.client();
+    let (arn, key) = channel(&c, false).await;
+    let mut ff = Publisher::start(&format!("{}/app/{key}", s.rtmps_url), 60);
+    let id = wait_live(&c, &arn, Duration::from_secs(15)).await.expect("live");
+    s.kill9_and_restart();
+    ff.kill();
+    let c = s.client();
+    assert!(wait_offline(&c, &arn, Duration::from_secs(2)).await);
+    let session = c.get_stream_session().channel_arn(&arn).send().await.expect("kept across the restart");
+    let session = session.stream_session().unwrap();
+    assert_eq!(session.stream_id(), Some(id.as_str()));
+    assert!(session.end_time().is_some(), "a session cut by the kill is ended at start-up");
+    let names = event_names(session);
+    assert!(
+        names.iter().any(|n| n == "Session Created") && names.iter().any(|n| n == "Stream End"),
+        "{names:?}"
+    );
+}
