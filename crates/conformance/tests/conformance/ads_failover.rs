@@ -10,13 +10,9 @@ use aws_sdk_ivs::types::{
 use conformance::{ACCOUNT, Server};
 use std::collections::HashMap;
 
-/// A MediaTailor playback configuration with a valid ARN ending in `name`.
+/// A MediaTailor playback configuration of the test account with a valid ARN ending in `name`.
 fn mediatailor(name: &str) -> MediaTailorPlaybackConfiguration {
-    MediaTailorPlaybackConfiguration::builder()
-        .playback_configuration_arn(format!(
-            "arn:aws:mediatailor:us-west-2:{ACCOUNT}:playbackConfiguration/{name}"
-        ))
-        .build()
+    crate::common::mediatailor(ACCOUNT, name)
 }
 
 fn post_roll(enabled: bool, duration_seconds: i32) -> PostRollConfiguration {

@@ -4,6 +4,7 @@
 mod ads_failover;
 mod auth;
 mod channels;
+mod common;
 mod configurations;
 mod durability;
 mod errors_wire;

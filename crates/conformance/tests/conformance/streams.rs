@@ -6,26 +6,14 @@
 use crate::channels::{expect_err, raw_post};
 use aws_sdk_ivs::Client;
 use aws_sdk_ivs::types::{
-    BatchStartViewerSessionRevocationViewerSession as ViewerSession, MediaTailorPlaybackConfiguration,
-    StreamFilters, StreamHealth,
+    BatchStartViewerSessionRevocationViewerSession as ViewerSession, StreamFilters, StreamHealth,
 };
 use conformance::{ACCOUNT, Server};
 use serde_json::json;
 
 /// A channel of `account` that uses an ad configuration; returns its ARN.
 async fn channel_with_ads(c: &Client, account: &str) -> String {
-    let mediatailor = MediaTailorPlaybackConfiguration::builder()
-        .playback_configuration_arn(format!(
-            "arn:aws:mediatailor:us-west-2:{account}:playbackConfiguration/ads"
-        ))
-        .build();
-    let ad = c
-        .create_ad_configuration()
-        .media_tailor_playback_configurations(mediatailor)
-        .send()
-        .await
-        .expect("ad configuration");
-    let ad = ad.ad_configuration().map(|a| a.arn()).expect("ad arn");
+    let ad = crate::common::ad_configuration(c, account).await;
     let out = c.create_channel().ad_configuration_arn(ad).send().await.expect("channel");
     out.channel().and_then(|ch| ch.arn()).expect("arn").to_string()
 }

@@ -4,7 +4,6 @@
 
 use crate::channels::{expect_err, recording_configuration, restriction_policy};
 use aws_sdk_ivs::Client;
-use aws_sdk_ivs::types::MediaTailorPlaybackConfiguration;
 use conformance::{ACCOUNT, Server};
 use std::collections::HashMap;
 
@@ -17,17 +16,7 @@ async fn one_of_each_kind(c: &Client) -> Vec<String> {
         .send()
         .await
         .expect("key pair");
-    let mediatailor = MediaTailorPlaybackConfiguration::builder()
-        .playback_configuration_arn(format!(
-            "arn:aws:mediatailor:us-west-2:{ACCOUNT}:playbackConfiguration/demo"
-        ))
-        .build();
-    let ad = c
-        .create_ad_configuration()
-        .media_tailor_playback_configurations(mediatailor)
-        .send()
-        .await
-        .expect("ad configuration");
+    let ad = crate::common::ad_configuration(c, ACCOUNT).await;
     let slate = c.create_failover_slate_configuration().send().await.expect("failover slate");
     vec![
         channel.channel().and_then(|ch| ch.arn()).expect("channel arn").to_string(),
@@ -35,7 +24,7 @@ async fn one_of_each_kind(c: &Client) -> Vec<String> {
         key_pair.key_pair().and_then(|k| k.arn()).expect("key pair arn").to_string(),
         recording_configuration(c).await,
         restriction_policy(c).await,
-        ad.ad_configuration().map(|a| a.arn()).expect("ad arn").to_string(),
+        ad,
         slate.failover_slate_configuration().map(|f| f.arn()).expect("slate arn").to_string(),
     ]
 }

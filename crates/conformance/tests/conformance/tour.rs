@@ -83,8 +83,7 @@
 //! ValidationException, ThrottlingException, ServiceQuotaExceededException, ResourceNotFoundException.
 
 use aws_sdk_ivs::types::{
-    BatchStartViewerSessionRevocationViewerSession, DestinationConfiguration,
-    MediaTailorPlaybackConfiguration, S3DestinationConfiguration,
+    BatchStartViewerSessionRevocationViewerSession, DestinationConfiguration, S3DestinationConfiguration,
 };
 use conformance::keys::PUB1;
 use conformance::{ACCOUNT, Server};
@@ -152,13 +151,7 @@ async fn every_operation_once() {
     assert_eq!(list.playback_restriction_policies().len(), 1);
     done.insert("ListPlaybackRestrictionPolicies");
 
-    let mediatailor = |id: &str| {
-        MediaTailorPlaybackConfiguration::builder()
-            .playback_configuration_arn(format!(
-                "arn:aws:mediatailor:us-west-2:{ACCOUNT}:playbackConfiguration/{id}"
-            ))
-            .build()
-    };
+    let mediatailor = |id: &str| crate::common::mediatailor(ACCOUNT, id);
     let ad =
         c.create_ad_configuration().media_tailor_playback_configurations(mediatailor("tour")).send().await;
     let ad_arn =
