@@ -9,14 +9,13 @@
 //! every service except S3 (S3 neither normalizes nor double-encodes the path; IVS is not S3).
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, percent_encode};
-use sha2::{Digest, Sha256};
 
 /// Everything except the RFC 3986 unreserved set `A-Z a-z 0-9 - _ . ~` is encoded.
 const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
 
 /// Lowercase hex SHA-256 of `data`.
 pub fn sha256_hex(data: &[u8]) -> String {
-    hex::encode(Sha256::digest(data))
+    hex::encode(ring::digest::digest(&ring::digest::SHA256, data))
 }
 
 /// SigV4's `UriEncode`: percent-encode every byte outside `A-Za-z0-9-_.~`, with uppercase

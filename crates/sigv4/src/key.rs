@@ -9,9 +9,6 @@
 
 use std::fmt;
 
-use hmac::{Hmac, KeyInit, Mac};
-use sha2::Sha256;
-
 use crate::canonical::sha256_hex;
 use crate::{ALGORITHM, SCOPE_TERMINATOR};
 
@@ -76,6 +73,12 @@ impl SigningKey {
         &self.0
     }
 
+    /// Whether `signature` is the signature of `string_to_sign`, compared in constant time.
+    pub fn verify(&self, string_to_sign: &str, signature: &[u8]) -> bool {
+        let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &self.0);
+        ring::hmac::verify(&key, string_to_sign.as_bytes(), signature).is_ok()
+    }
+
     /// The raw signature of a string to sign.
     pub fn sign(&self, string_to_sign: &str) -> [u8; 32] {
         hmac(&self.0, string_to_sign.as_bytes())
@@ -94,10 +97,10 @@ impl fmt::Debug for SigningKey {
 }
 
 fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
-    // HMAC takes keys of any length (long ones are hashed first), so this cannot fail.
-    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC accepts any key length");
-    mac.update(data);
-    mac.finalize().into_bytes().into()
+    let tag = ring::hmac::sign(&ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key), data);
+    let mut out = [0u8; 32];
+    out.copy_from_slice(tag.as_ref());
+    out
 }
 
 #[cfg(test)]
