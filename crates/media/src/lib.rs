@@ -15,5 +15,6 @@ pub mod ingest;
 pub mod rtmp;
 pub mod sps;
 pub mod stats;
+pub mod ts;
 
 pub use frame::{AudioConfig, Frame, MediaItem, Track, VideoConfig};
