@@ -3,7 +3,8 @@
 //! cut short by a killed server) survive a restart.
 
 use crate::{Publisher, channel, event_names, ffmpeg_available, wait_live, wait_offline};
-use conformance::Server;
+use aws_sdk_ivs::types::{StreamFilters, StreamHealth};
+use conformance::{Options, Server};
 use std::time::Duration;
 
 #[tokio::test]
@@ -90,4 +91,42 @@ async fn sessions_survive_a_restart_and_one_cut_by_a_kill_is_ended() {
         names.iter().any(|n| n == "Session Created") && names.iter().any(|n| n == "Stream End"),
         "{names:?}"
     );
+}
+
+#[tokio::test]
+async fn a_frozen_encoder_is_starving_then_disconnected() {
+    if !ffmpeg_available() {
+        return;
+    }
+    let env = vec![("OPENIVS_INGEST_STARVATION_SECS".to_string(), "6".to_string())];
+    let s = Server::start_with(Options { env, ..Options::default() });
+    let c = s.client();
+    let (arn, key) = channel(&c, false).await;
+    let ff = Publisher::start(&format!("{}/app/{key}", s.rtmps_url), 60);
+    let id = wait_live(&c, &arn, Duration::from_secs(15)).await.expect("live");
+    ff.signal("STOP");
+    let mut starving = false;
+    for _ in 0..50 {
+        let got = c.get_stream().channel_arn(&arn).send().await;
+        if got.ok().and_then(|g| g.stream().and_then(|s| s.health().cloned())) == Some(StreamHealth::Starving)
+        {
+            starving = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(starving, "STARVING a few seconds after the data stopped");
+    let filter = StreamFilters::builder().health(StreamHealth::Starving).build();
+    let listed = c.list_streams().filter_by(filter).send().await.unwrap();
+    assert_eq!(listed.streams().iter().filter_map(|s| s.stream_id()).collect::<Vec<_>>(), [id.as_str()]);
+    assert!(
+        wait_offline(&c, &arn, Duration::from_secs(8)).await,
+        "disconnected after the starvation timeout"
+    );
+    let session = c.get_stream_session().channel_arn(&arn).send().await.unwrap();
+    let session = session.stream_session().unwrap();
+    let names = event_names(session);
+    assert!(names.iter().any(|n| n == "Starvation Start"), "{names:?}");
+    let ended = session.truncated_events().iter().find(|e| e.name() == Some("Session Ended"));
+    assert_eq!(ended.and_then(|e| e.code()), Some("StreamStarved"));
 }

@@ -72,6 +72,11 @@ impl Publisher {
         }
     }
 
+    /// Sends a signal to ffmpeg (`STOP` freezes it: the connection stays open and nothing arrives).
+    pub fn signal(&self, name: &str) {
+        let _ = Command::new("kill").arg(format!("-{name}")).arg(self.child.id().to_string()).status();
+    }
+
     /// Kills ffmpeg with SIGKILL: the connection drops without an unpublish.
     pub fn kill(&mut self) {
         let _ = self.child.kill();
@@ -81,6 +86,7 @@ impl Publisher {
 
 impl Drop for Publisher {
     fn drop(&mut self) {
+        self.signal("CONT");
         self.kill();
     }
 }

@@ -116,7 +116,8 @@ impl Client {
     async fn send(&mut self, csid: u32, ts: u32, kind: MessageType, stream: u32, payload: Bytes) {
         let mut out = Vec::new();
         self.writer.write_chunk(&mut out, Chunk::new(csid, ts, kind, stream, payload)).unwrap();
-        self.io.write_all(&out).await.unwrap();
+        // The server may have closed already (refusals, limits); what it answered is checked instead.
+        let _ = self.io.write_all(&out).await;
     }
 
     async fn command(&mut self, stream: u32, values: &[Amf0Value<'static>]) {
@@ -264,6 +265,20 @@ async fn stop_starvation_and_abrupt_disconnects_end_the_stream() {
     drop(c);
     assert_eq!(task.await.unwrap(), Outcome::Ended(EndReason::Disconnected));
     assert_eq!(h.seen.lock().unwrap().ended, Some(EndReason::Disconnected));
+}
+
+#[tokio::test]
+async fn a_stream_ends_at_its_maximum_duration() {
+    let h = fake();
+    let (io, task) = start(h.clone(), Limits { max_duration: Duration::from_millis(300), ..limits() });
+    let mut c = Client::handshake(io).await;
+    c.obs_publish("sk_good").await;
+    for i in 0..20u32 {
+        c.send(4, i * 21, MessageType::Audio, 1, Bytes::from_static(&[0xaf, 1, 0x21, 0x10])).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let outcome = tokio::time::timeout(Duration::from_secs(5), task).await.unwrap().unwrap();
+    assert_eq!(outcome, Outcome::Ended(EndReason::MaxDuration));
 }
 
 #[tokio::test]
