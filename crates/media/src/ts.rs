@@ -147,6 +147,11 @@ impl TsMuxer {
         TsMuxer { has_video, has_audio, cc_pat: 0, cc_pmt: 0, cc_video: 0, cc_audio: 0 }
     }
 
+    /// Whether the program has (video, audio).
+    pub fn tracks(&self) -> (bool, bool) {
+        (self.has_video, self.has_audio)
+    }
+
     fn pcr_pid(&self) -> u16 {
         if self.has_video { VIDEO_PID } else { AUDIO_PID }
     }

@@ -1,0 +1,136 @@
+//! Tests of the segmenter: cuts at keyframes after the target, a bounded window, audio-only streams,
+//! limits on segments without keyframes, malformed frames.
+
+use super::*;
+use crate::frame::Frame;
+use crate::ts::{PACKET, VIDEO_PID};
+
+fn video_config() -> MediaItem {
+    MediaItem::VideoConfig(Arc::new(VideoConfig {
+        codec: "avc1.64001F".into(),
+        profile: "High".into(),
+        level: "3.1".into(),
+        width: 640,
+        height: 360,
+        frame_rate: None,
+        record: Bytes::from_static(&[
+            1, 0x64, 0, 0x1f, 0xff, 0xe1, 0, 3, 0x67, 0x64, 0x1f, 1, 0, 2, 0x68, 0xee,
+        ]),
+    }))
+}
+
+fn audio_config() -> MediaItem {
+    MediaItem::AudioConfig(Arc::new(AudioConfig {
+        codec: "mp4a.40.2".into(),
+        sample_rate: 48000,
+        channels: 2,
+        record: Bytes::from_static(&[0x11, 0x90]),
+    }))
+}
+
+fn video(dts: i64, keyframe: bool) -> MediaItem {
+    let nal: &'static [u8] = if keyframe { &[0, 0, 0, 2, 0x65, 0x88] } else { &[0, 0, 0, 2, 0x41, 0x9a] };
+    MediaItem::Frame(Frame {
+        track: Track::Video,
+        pts: dts + 66,
+        dts,
+        keyframe,
+        data: Bytes::from_static(nal),
+    })
+}
+
+fn audio(pts: i64) -> MediaItem {
+    MediaItem::Frame(Frame {
+        track: Track::Audio,
+        pts,
+        dts: pts,
+        keyframe: true,
+        data: Bytes::from_static(&[1; 20]),
+    })
+}
+
+/// 30 fps video with a keyframe every `gop` frames and audio every ~21 ms, for `frames` frames.
+fn feed(s: &mut Segmenter, frames: i64, gop: i64) -> Vec<Segment> {
+    let mut out = Vec::new();
+    for i in 0..frames {
+        let dts = i * 1000 / 30;
+        out.extend(s.push(video(dts, i % gop == 0)));
+        out.extend(s.push(audio(dts)));
+    }
+    out
+}
+
+#[test]
+fn segments_start_at_keyframes_after_the_target_duration() {
+    let mut s = Segmenter::new(SegmenterConfig::LOW);
+    s.push(video_config());
+    s.push(audio_config());
+    // Frames before the first keyframe are skipped.
+    assert!(s.push(video(-33, false)).is_none());
+    // Keyframes every second: segments close at the first keyframe at or after 2 s.
+    let segs = feed(&mut s, 30 * 9, 30);
+    assert_eq!(segs.iter().map(|s| s.seq).collect::<Vec<_>>(), [0, 1, 2, 3]);
+    assert!(segs.iter().all(|s| s.duration_ms == 2000 && s.video_frames == 60 && s.independent));
+    let last = s.finish().unwrap();
+    assert_eq!((last.seq, last.video_frames), (4, 30));
+    assert!((999..=1001).contains(&last.duration_ms), "one frame past the last: {}", last.duration_ms);
+    for seg in &segs {
+        let d = &seg.data;
+        assert_eq!(d.len() % PACKET, 0);
+        // PAT, PMT, then the keyframe's PES with the random access indicator.
+        assert_eq!((d[1], d[2], d[PACKET + 1], d[PACKET + 2]), (0x40, 0, 0x50, 0));
+        let third = &d[2 * PACKET..];
+        assert_eq!(
+            ((u16::from(third[1] & 0x1f) << 8) | u16::from(third[2]), third[5] & 0x40),
+            (VIDEO_PID, 0x40)
+        );
+    }
+    assert_eq!(s.rejected(), 0);
+}
+
+#[test]
+fn the_window_is_bounded_and_shares_its_bytes() {
+    let cfg = SegmenterConfig { window: 3, ..SegmenterConfig::LOW };
+    let mut s = Segmenter::new(cfg);
+    s.push(video_config());
+    let segs = feed(&mut s, 30 * 20, 60);
+    assert_eq!(segs.len(), 9);
+    let kept: Vec<u64> = s.segments().iter().map(|s| s.seq).collect();
+    assert_eq!(kept, [6, 7, 8]);
+    // The window and what push returned are the same bytes, not copies.
+    assert_eq!(s.segments()[2].data.as_ptr(), segs[8].data.as_ptr());
+    // Audio frames without an audio configuration are not written.
+    assert!(s.rejected() > 0);
+}
+
+#[test]
+fn audio_only_streams_cut_at_any_frame() {
+    let mut s = Segmenter::new(SegmenterConfig::LOW);
+    s.push(audio_config());
+    let segs: Vec<Segment> = (0..200).filter_map(|i| s.push(audio(i * 21))).collect();
+    assert_eq!(segs.len(), 2);
+    assert!(segs.iter().all(|s| s.duration_ms >= 2000 && s.duration_ms < 2030 && s.video_frames == 0));
+}
+
+#[test]
+fn a_stream_without_keyframes_still_gets_bounded_segments() {
+    let cfg = SegmenterConfig { max_segment_ms: 3000, ..SegmenterConfig::LOW };
+    let mut s = Segmenter::new(cfg);
+    s.push(video_config());
+    let segs = feed(&mut s, 30 * 10, 100_000);
+    assert_eq!(segs.len(), 3);
+    assert!(segs[0].independent && !segs[1].independent);
+    assert!(segs.iter().all(|s| s.duration_ms == 3000));
+}
+
+#[test]
+fn malformed_frames_are_counted_not_fatal() {
+    let mut s = Segmenter::new(SegmenterConfig::LOW);
+    s.push(video_config());
+    let bad =
+        Frame { track: Track::Video, pts: 0, dts: 0, keyframe: true, data: Bytes::from_static(&[0, 0, 9]) };
+    assert!(s.push(MediaItem::Frame(bad)).is_none());
+    assert_eq!(s.rejected(), 1);
+    let segs = feed(&mut s, 30 * 5, 30);
+    assert_eq!(segs.len(), 2);
+}
