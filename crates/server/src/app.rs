@@ -258,7 +258,7 @@ pub async fn start(
         Some(l) => Some(openivs_media::rtmp::serve(l, None, ingest, limits, stop_rx.clone())?.local_addr),
         None => None,
     };
-    let app = crate::api::router(svc);
+    let app = crate::api::router(svc).merge(crate::playback::router(registry.clone()));
     let grace = cfg.shutdown_grace;
     let shutdown = async move {
         shutdown.await;

@@ -2,10 +2,12 @@
 //! its domain (`control`) and its storage (`store`), wired together by [`app`].
 //!
 //! Dependency direction: `api` → `control` → `store`; `ingest` wires the media plane
-//! (`openivs-media`) to them, and `control` sees live streams only through the trait in `control::live`.
+//! (`openivs-media`) to them, `playback` serves the live streams' HLS, and `control` sees live streams
+//! only through the trait in `control::live`.
 
 pub mod api;
 pub mod app;
 pub mod control;
 pub mod ingest;
+pub mod playback;
 pub mod store;

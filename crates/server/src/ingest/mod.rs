@@ -91,6 +91,7 @@ impl IngestHandler for Ingest {
         if !self.registry.try_insert(entry.clone()) {
             return Err(Self::refuse(&req, Refusal::AlreadyPublishing, Some(&channel_arn)));
         }
+        crate::playback::live::start(&entry, &channel);
         let mut doc = StreamSession {
             stream_id: Some(stream_id.clone()),
             start_time: Some(entry.start_time),

@@ -1,5 +1,5 @@
 //! The live streams of this server, one per channel: what GetStream and ListStreams show, what
-//! StopStream stops, and each stream's hub for the readers to come (segmenter, recorder). It is the
+//! StopStream stops, and each stream's hub for its readers (HLS playback; the recorder to come). It is the
 //! [`LiveStreams`] implementation that control uses.
 
 use crate::control::live::{LiveStream, LiveStreams};
@@ -50,6 +50,8 @@ pub struct LiveEntry {
     pub health: Mutex<StreamHealth>,
     /// Frames for readers.
     pub hub: Hub,
+    /// HLS playback of the stream, once started.
+    pub playback: std::sync::OnceLock<Arc<crate::playback::live::Live>>,
     stop: watch::Sender<bool>,
 }
 
@@ -66,6 +68,7 @@ impl LiveEntry {
             media: Mutex::new(MediaState::default()),
             health: Mutex::new(StreamHealth::Healthy),
             hub: Hub::new(),
+            playback: std::sync::OnceLock::new(),
             stop: watch::channel(false).0,
         }
     }

@@ -1,0 +1,79 @@
+//! One live stream's playback state: a task reads the stream's hub into the segmenter and publishes
+//! each new segment window as an immutable snapshot that every request reads without copying segments.
+
+use crate::ingest::registry::LiveEntry;
+use openivs_media::hls::{VariantInfo, variant_info};
+use openivs_media::hub::DEFAULT_QUEUE;
+use openivs_media::segmenter::{Segment, Segmenter, SegmenterConfig};
+use openivs_model::{Channel, ChannelLatencyMode};
+use std::sync::Arc;
+use tokio::sync::watch;
+
+/// What playback serves of one stream, as of its latest segment.
+#[derive(Default)]
+pub struct Snapshot {
+    /// The segment window, oldest first (the bytes are shared with the segmenter, not copied).
+    pub segments: Vec<Segment>,
+    /// The rendition as the multivariant playlist describes it.
+    pub info: Option<VariantInfo>,
+    /// True once the stream ended.
+    pub ended: bool,
+}
+
+/// The playback side of a live stream.
+pub struct Live {
+    /// The stream's id (part of segment URLs, so a new stream never reuses a cached URL).
+    pub stream_id: String,
+    /// The channel is private (`authorized`): playback needs a token.
+    pub authorized: bool,
+    /// Segmenting parameters from the channel's latency mode.
+    pub config: SegmenterConfig,
+    snapshot: watch::Receiver<Arc<Snapshot>>,
+}
+
+impl Live {
+    /// The latest snapshot.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.snapshot.borrow().clone()
+    }
+}
+
+/// Starts segmenting a stream that just went live, with the channel's settings as they are now;
+/// the result is kept on the live entry. Subscribes at once so no keyframe is missed.
+pub fn start(entry: &LiveEntry, channel: &Channel) {
+    let config = match channel.latency_mode {
+        Some(ChannelLatencyMode::Normal) => SegmenterConfig::NORMAL,
+        _ => SegmenterConfig::LOW,
+    };
+    let (tx, rx) = watch::channel(Arc::new(Snapshot::default()));
+    let live = Live {
+        stream_id: entry.stream_id.clone(),
+        authorized: channel.authorized.unwrap_or(false),
+        config,
+        snapshot: rx,
+    };
+    if entry.playback.set(Arc::new(live)).is_err() {
+        return;
+    }
+    let mut reader = entry.hub.subscribe(DEFAULT_QUEUE);
+    tokio::spawn(async move {
+        let mut seg = Segmenter::new(config);
+        while let Some(item) = reader.recv().await {
+            if seg.push(item).is_some() {
+                tx.send_replace(snapshot(&seg, false));
+            }
+        }
+        seg.finish();
+        tx.send_replace(snapshot(&seg, true));
+        if seg.rejected() > 0 {
+            tracing::debug!(rejected = seg.rejected(), dropped = reader.dropped(), "segmenter finished");
+        }
+    });
+}
+
+fn snapshot(seg: &Segmenter, ended: bool) -> Arc<Snapshot> {
+    let segments: Vec<Segment> = seg.segments().iter().cloned().collect();
+    let (video, audio) = (seg.video().map(|v| v.as_ref()), seg.audio().map(|a| a.as_ref()));
+    let info = (!segments.is_empty()).then(|| variant_info(video, audio, &segments));
+    Arc::new(Snapshot { segments, info, ended })
+}
