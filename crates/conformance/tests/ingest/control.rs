@@ -130,3 +130,31 @@ async fn a_frozen_encoder_is_starving_then_disconnected() {
     let ended = session.truncated_events().iter().find(|e| e.name() == Some("Session Ended"));
     assert_eq!(ended.and_then(|e| e.code()), Some("StreamStarved"));
 }
+
+#[tokio::test]
+async fn stalled_and_wrong_key_connections_do_not_hold_up_a_publisher() {
+    if !ffmpeg_available() {
+        return;
+    }
+    use std::io::Write;
+    let s = Server::start();
+    let c = s.client();
+    let (arn, key) = channel(&c, false).await;
+    let rtmp = s.rtmp_url.trim_start_matches("rtmp://").to_string();
+    // 200 connections that stop mid-handshake, and 50 that send garbage.
+    let mut held = Vec::new();
+    for i in 0..250 {
+        let mut sock = std::net::TcpStream::connect(&rtmp).expect("connect");
+        let bytes: &[u8] = if i < 200 { &[3u8; 700] } else { &[0xffu8; 4000] };
+        let _ = sock.write_all(bytes);
+        held.push(sock);
+    }
+    let mut wrong = Publisher::start(&format!("{}/app/sk_us-west-2_wrong", s.rtmps_url), 5);
+    let started = std::time::Instant::now();
+    let mut ff = Publisher::start(&format!("{}/app/{key}", s.rtmps_url), 4);
+    assert!(wait_live(&c, &arn, Duration::from_secs(15)).await.is_some(), "live despite the others");
+    assert!(started.elapsed() < Duration::from_secs(10), "went live in {:?}", started.elapsed());
+    assert_eq!(wrong.wait(Duration::from_secs(10)).await, Some(false));
+    assert_eq!(ff.wait(Duration::from_secs(20)).await, Some(true));
+    drop(held);
+}
