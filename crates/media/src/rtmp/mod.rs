@@ -4,6 +4,7 @@
 //! before it is authorized are bounded, and a publisher can be stopped, starved out or timed out.
 
 mod listen;
+mod messages;
 mod metadata;
 mod session;
 

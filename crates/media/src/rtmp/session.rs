@@ -4,15 +4,15 @@
 //! publishing, audio/video/data messages are parsed into the sink until the encoder unpublishes or
 //! leaves, the server stops it, it starves, or it reaches the maximum duration.
 
+use super::messages::{is_unpublish, read_message, refusal_text};
 use super::{APP, SessionConfig, metadata};
-use crate::amf0;
 use crate::flv::{self, Parsed};
 use crate::frame::MediaItem;
 use crate::ingest::{Authorized, EndReason, IngestHandler, MediaSink, PublishRequest, Refusal};
 use bytes::BytesMut;
+use scuffle_rtmp::chunk::CHUNK_SIZE;
 use scuffle_rtmp::chunk::reader::ChunkReader;
 use scuffle_rtmp::chunk::writer::ChunkWriter;
-use scuffle_rtmp::chunk::{CHUNK_SIZE, Chunk};
 use scuffle_rtmp::command_messages::netconnection::{
     NetConnectionCommand, NetConnectionCommandConnectResult,
 };
@@ -51,7 +51,7 @@ pub enum Outcome {
     Closed(String),
 }
 
-type SessionError = Box<dyn std::error::Error + Send + Sync>;
+pub(super) type SessionError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Serves one connection to completion.
 pub async fn run_session<S, H>(io: S, handler: &H, cfg: &SessionConfig) -> Outcome
@@ -397,34 +397,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<S> {
     }
 }
 
-/// `MessageData::read`, after checking that AMF0 payloads cannot make the decoder abort.
-fn read_message(chunk: &Chunk) -> Result<MessageData<'static>, SessionError> {
-    let t = chunk.message_header.msg_type_id;
-    if (t == MessageType::CommandAMF0 || t == MessageType::DataAMF0) && !amf0::is_sane(&chunk.payload) {
-        return Err("malformed AMF0".into());
-    }
-    Ok(MessageData::read(chunk)?)
-}
-
 struct Pipe {
     sink: Box<dyn MediaSink>,
     last_media: Instant,
-}
-
-fn is_unpublish(c: &CommandType<'_>) -> bool {
-    match c {
-        CommandType::NetStream(NetStreamCommand::DeleteStream { .. } | NetStreamCommand::CloseStream) => true,
-        CommandType::NetConnection(NetConnectionCommand::Close) => true,
-        CommandType::Unknown(u) => u.command_name.as_str() == "FCUnpublish",
-        _ => false,
-    }
-}
-
-fn refusal_text(r: Refusal) -> &'static str {
-    match r {
-        Refusal::BadKey => "Invalid stream key",
-        Refusal::InsecureNotAllowed => "This channel accepts RTMPS only (insecureIngest is false)",
-        Refusal::AlreadyPublishing => "The channel is already live",
-        Refusal::Unavailable => "Ingest is temporarily unavailable; try again",
-    }
 }

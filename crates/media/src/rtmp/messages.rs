@@ -1,0 +1,38 @@
+//! Reading messages safely and the words of the session: AMF0 payloads are checked before
+//! scuffle-rtmp decodes them; which commands end a publish; what a refusal says to the encoder.
+
+use super::session::SessionError;
+use crate::amf0;
+use crate::ingest::Refusal;
+use scuffle_rtmp::chunk::Chunk;
+use scuffle_rtmp::command_messages::CommandType;
+use scuffle_rtmp::command_messages::netconnection::NetConnectionCommand;
+use scuffle_rtmp::command_messages::netstream::NetStreamCommand;
+use scuffle_rtmp::messages::{MessageData, MessageType};
+
+/// `MessageData::read`, after checking that AMF0 payloads cannot make the decoder abort.
+pub(super) fn read_message(chunk: &Chunk) -> Result<MessageData<'static>, SessionError> {
+    let t = chunk.message_header.msg_type_id;
+    if (t == MessageType::CommandAMF0 || t == MessageType::DataAMF0) && !amf0::is_sane(&chunk.payload) {
+        return Err("malformed AMF0".into());
+    }
+    Ok(MessageData::read(chunk)?)
+}
+
+pub(super) fn is_unpublish(c: &CommandType<'_>) -> bool {
+    match c {
+        CommandType::NetStream(NetStreamCommand::DeleteStream { .. } | NetStreamCommand::CloseStream) => true,
+        CommandType::NetConnection(NetConnectionCommand::Close) => true,
+        CommandType::Unknown(u) => u.command_name.as_str() == "FCUnpublish",
+        _ => false,
+    }
+}
+
+pub(super) fn refusal_text(r: Refusal) -> &'static str {
+    match r {
+        Refusal::BadKey => "Invalid stream key",
+        Refusal::InsecureNotAllowed => "This channel accepts RTMPS only (insecureIngest is false)",
+        Refusal::AlreadyPublishing => "The channel is already live",
+        Refusal::Unavailable => "Ingest is temporarily unavailable; try again",
+    }
+}
