@@ -69,6 +69,41 @@ pub struct Segmenter {
     next_seq: u64,
     window: VecDeque<Segment>,
     rejected: u64,
+    audio_clock: AudioClock,
+}
+
+/// Audio timestamps from sample counts. RTMP carries milliseconds, so AAC frames of 21.33 ms arrive
+/// 21 or 22 ms apart (and encoders or ingest occasionally repeat a time); written as such, decoders see
+/// frames overlap and complain of non-monotonic timestamps. While the stream's own times stay within
+/// [`AUDIO_SYNC_TICKS`] of the count, the count wins (nginx-rtmp's `hls_sync` does the same); a larger
+/// jump (a gap, a dropped stretch) resynchronizes.
+#[derive(Default)]
+struct AudioClock {
+    /// 90 kHz time of the last resynchronization, before the 33-bit wrap.
+    base: Option<i64>,
+    samples: i64,
+}
+
+/// 50 ms on the 90 kHz clock: well under what viewers notice as lip-sync error.
+const AUDIO_SYNC_TICKS: i64 = 4500;
+
+impl AudioClock {
+    /// The 90 kHz PTS of an AAC frame (1024 samples at `rate`) whose stream time is `pts_ms`.
+    fn next(&mut self, pts_ms: i64, rate: u32) -> u64 {
+        let given = pts_ms.wrapping_add(OFFSET_MS).wrapping_mul(90);
+        let rate = i64::from(rate.max(1));
+        let counted = self.base.map(|b| b.wrapping_add(self.samples.wrapping_mul(90_000) / rate));
+        let at = match counted {
+            Some(c) if c.wrapping_sub(given).abs() <= AUDIO_SYNC_TICKS => c,
+            _ => {
+                self.base = Some(given);
+                self.samples = 0;
+                given
+            }
+        };
+        self.samples += 1024;
+        at as u64 & TS_MASK
+    }
 }
 
 /// Offset added to publisher timestamps so the first PTS/DTS and PCR are not near zero: 1.4 s, as
@@ -94,6 +129,7 @@ impl Segmenter {
             next_seq: 0,
             window: VecDeque::new(),
             rejected: 0,
+            audio_clock: AudioClock::default(),
         }
     }
 
@@ -156,7 +192,11 @@ impl Segmenter {
                         o.video_frames += 1;
                         self.muxer.write_video(&mut o.buf, avc, &f.data, ts90(f.pts), ts90(f.dts), f.keyframe)
                     }
-                    (_, Some(adts), false) => self.muxer.write_audio(&mut o.buf, adts, &f.data, ts90(f.pts)),
+                    (_, Some(adts), false) => {
+                        let rate = self.audio.as_ref().map_or(48_000, |a| a.sample_rate);
+                        let pts = self.audio_clock.next(f.pts, rate);
+                        self.muxer.write_audio(&mut o.buf, adts, &f.data, pts)
+                    }
                     _ => Ok(()),
                 };
                 if written.is_err() {

@@ -134,3 +134,17 @@ fn malformed_frames_are_counted_not_fatal() {
     let segs = feed(&mut s, 30 * 5, 30);
     assert_eq!(segs.len(), 2);
 }
+
+#[test]
+fn audio_timestamps_follow_the_sample_count_through_millisecond_jitter() {
+    let mut clock = AudioClock::default();
+    // 48 kHz AAC: 1920 ticks a frame, though the stream says 0, 21, 43, 64 ms.
+    // A repeated time (43 twice) does not repeat a timestamp either.
+    let got: Vec<u64> = [0, 21, 43, 43, 85].iter().map(|ms| clock.next(*ms, 48_000)).collect();
+    let base = ts90(0);
+    assert_eq!(got, [base, base + 1920, base + 3840, base + 5760, base + 7680]);
+    // A jump (a gap in the stream) resynchronizes to the stream's time.
+    assert_eq!(clock.next(1000, 48_000), ts90(1000));
+    assert_eq!(clock.next(1021, 48_000), ts90(1000) + 1920);
+    assert_eq!(clock.next(1100, 48_000), ts90(1100), "75 ms off the count resynchronizes");
+}
