@@ -139,7 +139,7 @@ pub(crate) fn signed(
         },
         region: &config.region,
         service: "ivs",
-        time: openivs_sigv4::time::OffsetDateTime::now_utc(),
+        time: std::time::SystemTime::now(),
     };
     let signature = openivs_sigv4::sign(&req, &params, openivs_sigv4::PayloadSigning::Hashed)?;
 

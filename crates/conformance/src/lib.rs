@@ -252,7 +252,7 @@ pub fn sign_headers(
     region: &str,
     service: &str,
 ) -> Vec<(String, String)> {
-    sign_at(s, method, target, headers, body, region, service, time::OffsetDateTime::now_utc())
+    sign_at(s, method, target, headers, body, region, service, std::time::SystemTime::now())
 }
 
 /// Like [`sign_headers`] at a given time.
@@ -265,7 +265,7 @@ pub fn sign_at(
     body: &[u8],
     region: &str,
     service: &str,
-    at: time::OffsetDateTime,
+    at: std::time::SystemTime,
 ) -> Vec<(String, String)> {
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
     let hdrs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();

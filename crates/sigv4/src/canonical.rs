@@ -15,7 +15,7 @@ const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove
 
 /// Lowercase hex SHA-256 of `data`.
 pub fn sha256_hex(data: &[u8]) -> String {
-    hex::encode(ring::digest::digest(&ring::digest::SHA256, data))
+    crate::hex::encode(ring::digest::digest(&ring::digest::SHA256, data))
 }
 
 /// SigV4's `UriEncode`: percent-encode every byte outside `A-Za-z0-9-_.~`, with uppercase

@@ -86,7 +86,7 @@ impl SigningKey {
 
     /// The signature as it appears on the wire: 64 lowercase hex digits.
     pub fn sign_hex(&self, string_to_sign: &str) -> String {
-        hex::encode(self.sign(string_to_sign))
+        crate::hex::encode(self.sign(string_to_sign))
     }
 }
 

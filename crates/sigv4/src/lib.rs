@@ -21,11 +21,10 @@
 //! request when a signature does not match.
 //!
 //! ```
-//! use openivs_sigv4::time::OffsetDateTime;
 //! use openivs_sigv4::*;
 //!
 //! // Client: sign, then send the request with the returned headers added.
-//! let now = OffsetDateTime::now_utc();
+//! let now = std::time::SystemTime::now();
 //! let credentials = Credentials { access_key_id: "AKID", secret_access_key: "secret", session_token: None };
 //! let params = SigningParams { credentials, region: "us-west-2", service: "ivs", time: now };
 //! let headers = [("host", "ivs.example.test"), ("content-type", "application/json")];
@@ -45,6 +44,7 @@
 pub mod canonical;
 mod date;
 mod error;
+mod hex;
 pub mod key;
 mod parse;
 mod request;
@@ -66,9 +66,6 @@ pub use sign::{
     presign, sign,
 };
 pub use verify::{MAX_CLOCK_SKEW, MAX_PRESIGN_EXPIRES_SECS, verify, verify_with_key};
-
-/// Re-exported so callers build [`time::OffsetDateTime`] values of the same version.
-pub use time;
 
 /// The only algorithm name SigV4 (as opposed to SigV4a) uses.
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";

@@ -3,8 +3,9 @@
 //! using query parameters"). Purely syntactic and cheap, so a server can run it before
 //! reading the body or looking up any secret.
 
+use std::time::SystemTime;
+
 use percent_encoding::percent_decode_str;
-use time::OffsetDateTime;
 
 use crate::date::{is_date_stamp, parse_amz_date, parse_http_date};
 use crate::error::AuthError;
@@ -39,7 +40,7 @@ pub struct ParsedAuth {
     /// The signature the client sent, decoded from hex.
     pub signature: [u8; 32],
     /// The request time, from `X-Amz-Date` (header or query) or else the `Date` header.
-    pub request_time: OffsetDateTime,
+    pub request_time: SystemTime,
     /// `X-Amz-Security-Token` (header or query) when temporary credentials were used.
     pub session_token: Option<String>,
     /// Header or presigned query.
@@ -131,7 +132,7 @@ fn header_fields(rest: &str) -> Result<Fields, AuthError> {
     }
 }
 
-fn header_request_time(headers: &[(&str, &str)]) -> Result<OffsetDateTime, AuthError> {
+fn header_request_time(headers: &[(&str, &str)]) -> Result<SystemTime, AuthError> {
     if let Some(value) = header(headers, "x-amz-date") {
         return parse_amz_date(value.trim()).ok_or_else(bad_amz_date);
     }
@@ -219,7 +220,7 @@ fn decode_query(raw_query: &str) -> Vec<(String, &str)> {
 
 fn build(
     fields: Fields,
-    request_time: OffsetDateTime,
+    request_time: SystemTime,
     session_token: Option<String>,
     location: AuthLocation,
 ) -> Result<ParsedAuth, AuthError> {
@@ -281,7 +282,7 @@ fn parse_signed_headers(value: &str) -> Result<Vec<String>, AuthError> {
 
 fn parse_signature(value: &str) -> Result<[u8; 32], AuthError> {
     let mut bytes = [0u8; 32];
-    hex::decode_to_slice(value, &mut bytes)
-        .map_err(|_| AuthError::malformed("Signature must be 64 hexadecimal characters."))?;
+    crate::hex::decode_to_slice(value, &mut bytes)
+        .ok_or_else(|| AuthError::malformed("Signature must be 64 hexadecimal characters."))?;
     Ok(bytes)
 }

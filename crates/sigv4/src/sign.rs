@@ -3,8 +3,7 @@
 //! non-S3 services.
 
 use std::fmt;
-
-use time::OffsetDateTime;
+use std::time::SystemTime;
 
 use crate::canonical::{
     canonical_headers, canonical_query_string, canonical_request, canonical_uri, sha256_hex,
@@ -52,7 +51,7 @@ pub struct SigningParams<'a> {
     /// The signing name of the service, e.g. `ivs`.
     pub service: &'a str,
     /// The signing time; its UTC date is the scope date.
-    pub time: OffsetDateTime,
+    pub time: SystemTime,
 }
 
 impl SigningParams<'_> {

@@ -4,7 +4,7 @@
 //! then the canonical request is rebuilt from the raw request using only the headers the
 //! client listed in `SignedHeaders`, and the signatures are compared in constant time.
 
-use time::{Duration, OffsetDateTime};
+use std::time::{Duration, SystemTime};
 
 use crate::UNSIGNED_PAYLOAD;
 use crate::canonical::{
@@ -19,7 +19,7 @@ use crate::request::{HttpRequest, header};
 
 /// How far the request time of a header-signed request may be from the server's clock,
 /// either way (AWS uses 15 minutes).
-pub const MAX_CLOCK_SKEW: Duration = Duration::minutes(15);
+pub const MAX_CLOCK_SKEW: Duration = Duration::from_secs(15 * 60);
 
 /// The longest validity a presigned URL may ask for: seven days.
 pub const MAX_PRESIGN_EXPIRES_SECS: u64 = 7 * 24 * 60 * 60;
@@ -30,7 +30,7 @@ pub fn verify(
     auth: &ParsedAuth,
     secret_access_key: &str,
     req: &HttpRequest<'_>,
-    now: OffsetDateTime,
+    now: SystemTime,
 ) -> Result<(), AuthError> {
     let key = SigningKey::for_scope(secret_access_key, &auth.scope);
     verify_with_key(auth, &key, req, now)
@@ -43,7 +43,7 @@ pub fn verify_with_key(
     auth: &ParsedAuth,
     key: &SigningKey,
     req: &HttpRequest<'_>,
-    now: OffsetDateTime,
+    now: SystemTime,
 ) -> Result<(), AuthError> {
     check_host_signed(auth)?;
     check_scope_date(auth)?;
@@ -80,7 +80,7 @@ fn check_scope_date(auth: &ParsedAuth) -> Result<(), AuthError> {
 /// Header form: `now` within ±15 minutes of the request time. Query form:
 /// `X-Amz-Expires` at most seven days and `now` within `[time, time + expires]`, with the
 /// same skew allowed before `time` so a client clock slightly ahead is not rejected.
-fn check_time(auth: &ParsedAuth, now: OffsetDateTime) -> Result<(), AuthError> {
+fn check_time(auth: &ParsedAuth, now: SystemTime) -> Result<(), AuthError> {
     let t = auth.request_time;
     let window = match auth.location {
         AuthLocation::Header => MAX_CLOCK_SKEW,
@@ -88,19 +88,23 @@ fn check_time(auth: &ParsedAuth, now: OffsetDateTime) -> Result<(), AuthError> {
             if expires_secs > MAX_PRESIGN_EXPIRES_SECS {
                 return Err(AuthError::ExpiresTooLong);
             }
-            Duration::seconds(i64::try_from(expires_secs).unwrap_or(i64::MAX))
+            Duration::from_secs(expires_secs)
         }
     };
-    // Saturating, because the request time is untrusted and may sit at year 0 or 9999.
-    let latest = t.saturating_add(window);
-    if now > latest {
+    // The request time is untrusted and may sit at year 0 or 9999: a window that runs past
+    // what `SystemTime` holds is open at that end.
+    if let Some(latest) = t.checked_add(window)
+        && now > latest
+    {
         return Err(expired(auth.location, t, latest, now));
     }
-    if now < t.saturating_sub(MAX_CLOCK_SKEW) {
+    if let Some(earliest) = t.checked_sub(MAX_CLOCK_SKEW)
+        && now < earliest
+    {
         let detail = format!(
             "{} is still later than {} ({} + 15 min.)",
             format_amz_date(t),
-            format_amz_date(now.saturating_add(MAX_CLOCK_SKEW)),
+            format_amz_date(now.checked_add(MAX_CLOCK_SKEW).unwrap_or(now)),
             format_amz_date(now)
         );
         return Err(AuthError::NotYetCurrent { detail });
@@ -109,17 +113,12 @@ fn check_time(auth: &ParsedAuth, now: OffsetDateTime) -> Result<(), AuthError> {
 }
 
 /// The AWS wording: the header form names the skew, the query form the expiry.
-fn expired(
-    location: AuthLocation,
-    t: OffsetDateTime,
-    latest: OffsetDateTime,
-    now: OffsetDateTime,
-) -> AuthError {
+fn expired(location: AuthLocation, t: SystemTime, latest: SystemTime, now: SystemTime) -> AuthError {
     let detail = match location {
         AuthLocation::Header => format!(
             "{} is now earlier than {} ({} - 15 min.)",
             format_amz_date(t),
-            format_amz_date(now.saturating_sub(MAX_CLOCK_SKEW)),
+            format_amz_date(now.checked_sub(MAX_CLOCK_SKEW).unwrap_or(now)),
             format_amz_date(now)
         ),
         AuthLocation::Query { .. } => {

@@ -7,8 +7,8 @@
 mod common;
 
 use common::*;
-use openivs_sigv4::time::Duration;
 use openivs_sigv4::*;
+use std::time::Duration;
 
 const MULTILINE_CREQ: &str = "GET\n/\nX-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-Expires=3600&X-Amz-SignedHeaders=host%3Bmy-header1\nhost:example.amazonaws.com\nmy-header1:value1,value2,value3\n\nhost;my-header1\ne3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 const MULTILINE_STS_HASH: &str = "6053ce005c5b805dd7bde2fd4c4ed6c54852b2157f3f9e57d39997dd3c36b0c4";
@@ -44,7 +44,7 @@ fn the_published_presigned_url_verifies_until_it_expires() {
     let auth = parse_authorization(MULTILINE_HEADERS, MULTILINE_URL_QUERY).expect("parses");
     assert_eq!(auth.location, AuthLocation::Query { expires_secs: 3600 });
     assert_eq!(auth.signed_headers, ["host", "my-header1"]);
-    assert_eq!(auth.request_time, NOW);
+    assert_eq!(auth.request_time, now());
     let req = HttpRequest {
         method: "GET",
         path: "/",
@@ -53,10 +53,10 @@ fn the_published_presigned_url_verifies_until_it_expires() {
         body: b"",
     };
     for offset in [0, 1800, 3600] {
-        let now = NOW + Duration::seconds(offset);
-        assert_eq!(verify(&auth, SECRET, &req, now), Ok(()), "at +{offset}s");
+        let at = now() + Duration::from_secs(offset);
+        assert_eq!(verify(&auth, SECRET, &req, at), Ok(()), "at +{offset}s");
     }
-    let late = verify(&auth, SECRET, &req, NOW + Duration::seconds(3601)).unwrap_err();
+    let late = verify(&auth, SECRET, &req, now() + Duration::from_secs(3601)).unwrap_err();
     assert_eq!(late.aws_code(), "InvalidSignatureException");
     assert!(late.to_string().starts_with("Signature expired: "), "{late}");
 }
@@ -87,7 +87,7 @@ fn presigned_session_token_steps_match_the_published_files() {
     assert_eq!(auth.session_token.as_deref(), Some(TOKEN));
     let req = HttpRequest::from_target("GET", "/", &headers, b"");
     let req = HttpRequest { query, ..req };
-    assert_eq!(verify(&auth, SECRET, &req, NOW), Ok(()));
+    assert_eq!(verify(&auth, SECRET, &req, now()), Ok(()));
 }
 
 /// The header-form session-token vector of aws-c-auth: the token is signed.

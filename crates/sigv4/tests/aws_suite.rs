@@ -393,7 +393,7 @@ fn verify_accepts_every_published_authorization() {
             headers: &headers,
             body: v.body.as_bytes(),
         };
-        assert_eq!(verify(&auth, SECRET, &req, NOW), Ok(()), "{}", v.name);
+        assert_eq!(verify(&auth, SECRET, &req, now()), Ok(()), "{}", v.name);
         if v.name.starts_with("post-sts") {
             assert_eq!(auth.session_token.as_deref(), Some(TOKEN));
         }

@@ -10,9 +10,9 @@ use aws_sigv4::http_request::{
 };
 use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
-use openivs_sigv4::time::OffsetDateTime;
-use openivs_sigv4::time::macros::datetime;
 use openivs_sigv4::*;
+use time::OffsetDateTime;
+use time::macros::datetime;
 
 const AKID: &str = "AKIAEXAMPLEEXAMPLE12";
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
@@ -107,7 +107,7 @@ fn our_params(case: &Case) -> SigningParams<'static> {
         },
         region: "us-west-2",
         service: "ivs",
-        time: T,
+        time: T.into(),
     }
 }
 
@@ -119,7 +119,7 @@ fn aws_sigv4_header_signatures_verify_and_match_ours() {
         headers.extend(added.iter().map(|(n, v)| (n.as_str(), v.as_str())));
         let req = HttpRequest::from_target(case.method, case.target, &headers, case.body);
         let auth = parse_authorization(&headers, req.query).expect("parses");
-        assert_eq!(verify(&auth, SECRET, &req, T), Ok(()), "{}", case.target);
+        assert_eq!(verify(&auth, SECRET, &req, T.into()), Ok(()), "{}", case.target);
         assert_eq!(auth.session_token.as_deref(), case.token);
 
         let plain = HttpRequest::from_target(case.method, case.target, &case.headers, case.body);
@@ -148,7 +148,7 @@ fn aws_sigv4_presigned_urls_verify_and_match_ours() {
             HttpRequest { method: case.method, path, query: &query, headers: &case.headers, body: case.body };
         let auth = parse_authorization(&case.headers, &query).expect("parses");
         assert_eq!(auth.location, AuthLocation::Query { expires_secs: 900 });
-        assert_eq!(verify(&auth, SECRET, &req, T), Ok(()), "{}", case.target);
+        assert_eq!(verify(&auth, SECRET, &req, T.into()), Ok(()), "{}", case.target);
 
         let plain = HttpRequest::from_target(case.method, case.target, &case.headers, case.body);
         let ours = presign(&plain, &our_params(&case), 900).expect("presigns");

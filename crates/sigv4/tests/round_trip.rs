@@ -2,9 +2,11 @@
 //! the untouched request passes, every single change to a signed part fails with the
 //! right AWS error code, and changes to unsigned parts do not matter.
 
-use openivs_sigv4::time::macros::datetime;
-use openivs_sigv4::time::{Duration, OffsetDateTime};
+use std::time::SystemTime;
+
 use openivs_sigv4::*;
+use time::macros::datetime;
+use time::{Duration, OffsetDateTime};
 
 const AKID: &str = "AKIDEXAMPLE";
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
@@ -21,7 +23,7 @@ fn params() -> SigningParams<'static> {
         credentials: Credentials { access_key_id: AKID, secret_access_key: SECRET, session_token: None },
         region: "us-west-2",
         service: "ivs",
-        time: T,
+        time: T.into(),
     }
 }
 
@@ -80,7 +82,7 @@ impl Sent {
             headers: &headers,
             body: &self.body,
         };
-        verify(&auth, secret, &req, now).map(|()| auth)
+        verify(&auth, secret, &req, now.into()).map(|()| auth)
     }
 
     fn check(&self) -> Result<ParsedAuth, AuthError> {
@@ -102,7 +104,7 @@ fn a_signed_request_verifies_and_exposes_its_scope() {
     assert_eq!(auth.access_key_id, AKID);
     assert_eq!(auth.scope, CredentialScope::new("20260301", "us-west-2", "ivs"));
     assert_eq!(auth.signed_headers, ["content-type", "host", "x-amz-date", "x-amz-user-agent"]);
-    assert_eq!(auth.request_time, T);
+    assert_eq!(auth.request_time, SystemTime::from(T));
     assert_eq!(auth.session_token, None);
 }
 
@@ -261,7 +263,7 @@ fn a_session_token_is_signed_and_reported() {
     assert_eq!(auth.session_token.as_deref(), Some("FwoGZXIvYXdzEXAMPLE+/="));
     assert!(auth.signed_headers.contains(&"x-amz-security-token".to_owned()));
     let req = HttpRequest { headers: &all, ..req };
-    assert_eq!(verify(&auth, SECRET, &req, T), Ok(()));
+    assert_eq!(verify(&auth, SECRET, &req, T.into()), Ok(()));
 }
 
 #[test]
@@ -271,7 +273,7 @@ fn a_cached_signing_key_verifies_like_the_secret() {
     let auth = parse_authorization(&headers, "").expect("parses");
     let key = SigningKey::for_scope(SECRET, &auth.scope);
     let req = HttpRequest::from_target("POST", "/CreateChannel", &headers, BODY);
-    assert_eq!(verify_with_key(&auth, &key, &req, T), Ok(()));
+    assert_eq!(verify_with_key(&auth, &key, &req, T.into()), Ok(()));
     let other = SigningKey::derive(SECRET, "20260301", "us-east-1", "ivs");
-    assert_eq!(verify_with_key(&auth, &other, &req, T).unwrap_err().aws_code(), INVALID);
+    assert_eq!(verify_with_key(&auth, &other, &req, T.into()).unwrap_err().aws_code(), INVALID);
 }

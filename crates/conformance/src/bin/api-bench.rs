@@ -41,7 +41,7 @@ fn signed_request(t: &Target, path: &str, body: &str) -> Vec<u8> {
         credentials,
         region: REGION,
         service: "ivs",
-        time: time::OffsetDateTime::now_utc(),
+        time: std::time::SystemTime::now(),
     };
     let out = openivs_sigv4::sign(&req, &params, openivs_sigv4::PayloadSigning::Hashed).expect("sign");
     let mut text = format!("POST {path} HTTP/1.1\r\n");
