@@ -64,9 +64,12 @@ struct ServeArgs {
     /// Host that clients use to reach this server, used in ingestEndpoint, playbackUrl and srt.endpoint.
     #[arg(long, env = "OPENIVS_PUBLIC_HOST")]
     public_host: Option<String>,
-    /// Base URL of playback URLs (default http://<public host>:<API port>).
+    /// Base URL of playback URLs (default http://<public host>:<playback port>).
     #[arg(long, env = "OPENIVS_PLAYBACK_BASE_URL")]
     playback_base_url: Option<String>,
+    /// Address of HLS playback, if not the API's (port 0 picks one; its port goes into playbackUrl).
+    #[arg(long, env = "OPENIVS_PLAYBACK_LISTEN")]
+    playback_listen: Option<SocketAddr>,
     /// Turn off IVS's API rate limits (for load tests).
     #[arg(long, env = "OPENIVS_DISABLE_RATE_LIMITS")]
     disable_rate_limits: bool,
@@ -133,6 +136,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
         api_listen: args.api_listen,
         public_host: args.public_host,
         playback_base_url: args.playback_base_url,
+        playback_listen: args.playback_listen,
         rtmps_listen: args.rtmps_listen,
         rtmp_listen: match args.rtmp_listen.as_str() {
             "off" | "" => None,
@@ -159,6 +163,12 @@ async fn serve(args: ServeArgs) -> Result<()> {
         "openivs RTMPS ingest listening on rtmps://{}",
         openivs_server::app::display_addr(running.rtmps_addr)
     );
+    if running.playback_addr != running.api_addr {
+        println!(
+            "openivs HLS playback listening on http://{}",
+            openivs_server::app::display_addr(running.playback_addr)
+        );
+    }
     if let Some(rtmp) = running.rtmp_addr {
         println!("openivs RTMP ingest listening on rtmp://{}", openivs_server::app::display_addr(rtmp));
     }

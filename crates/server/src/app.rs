@@ -24,8 +24,11 @@ pub struct ServeConfig {
     pub api_listen: SocketAddr,
     /// Host in `ingestEndpoint`, `playbackUrl` and `srt.endpoint`; default: the API listen host.
     pub public_host: Option<String>,
-    /// Base URL of playback URLs; default `http://<public host>:<API port>`.
+    /// Base URL of playback URLs; default `http://<public host>:<playback port>`.
     pub playback_base_url: Option<String>,
+    /// A listener of its own for HLS playback (port 0 picks one); `None` serves playback on the API
+    /// listener.
+    pub playback_listen: Option<SocketAddr>,
     /// RTMPS ingest listen address (port 0 picks one); its port is the one in `ingestEndpoint`.
     pub rtmps_listen: SocketAddr,
     /// Plain RTMP ingest listen address, for channels with `insecureIngest`; `None` turns it off.
@@ -171,6 +174,8 @@ fn write_config(path: &Path, endpoint: &str) -> Result<()> {
 pub struct Running {
     /// Where the API listens.
     pub api_addr: SocketAddr,
+    /// Where HLS playback is served (the API's address unless `playback_listen` was given).
+    pub playback_addr: SocketAddr,
     /// Where RTMPS ingest listens.
     pub rtmps_addr: SocketAddr,
     /// Where plain RTMP ingest listens, if on.
@@ -178,12 +183,16 @@ pub struct Running {
     /// Generated credentials file, if the root key was generated.
     pub credentials_file: Option<PathBuf>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
+    playback_task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
 impl Running {
     /// Waits for the server to stop (after the shutdown future resolved).
     pub async fn wait(self) -> Result<()> {
         self.task.await??;
+        if let Some(t) = self.playback_task {
+            t.await??;
+        }
         Ok(())
     }
 }
@@ -196,11 +205,10 @@ fn public_host(cfg: &ServeConfig, api_addr: SocketAddr) -> String {
     })
 }
 
-fn urls(cfg: &ServeConfig, api_addr: SocketAddr, rtmps_port: u16) -> Urls {
+fn urls(cfg: &ServeConfig, api_addr: SocketAddr, rtmps_port: u16, playback_port: u16) -> Urls {
     let host = public_host(cfg, api_addr);
     let ingest = if rtmps_port == 443 { host.clone() } else { format!("{host}:{rtmps_port}") };
-    let playback =
-        cfg.playback_base_url.clone().unwrap_or_else(|| format!("http://{host}:{}", api_addr.port()));
+    let playback = cfg.playback_base_url.clone().unwrap_or_else(|| format!("http://{host}:{playback_port}"));
     Urls {
         ingest_endpoint: ingest,
         playback_base: playback.trim_end_matches('/').to_string(),
@@ -233,7 +241,17 @@ pub async fn start(
         }
         None => None,
     };
-    let urls = urls(&cfg, api_addr, rtmps_addr.port());
+    let playback = match cfg.playback_listen {
+        Some(a) => {
+            Some(tokio::net::TcpListener::bind(a).await.with_context(|| format!("binding playback {a}"))?)
+        }
+        None => None,
+    };
+    let playback_addr = match &playback {
+        Some(l) => l.local_addr()?,
+        None => api_addr,
+    };
+    let urls = urls(&cfg, api_addr, rtmps_addr.port(), playback_addr.port());
     if credentials_file.is_some() {
         write_config(&cfg.data_dir.join("config"), &format!("http://{}", display_addr(api_addr)))?;
     }
@@ -258,16 +276,28 @@ pub async fn start(
         Some(l) => Some(openivs_media::rtmp::serve(l, None, ingest, limits, stop_rx.clone())?.local_addr),
         None => None,
     };
-    let app = crate::api::router(svc).merge(crate::playback::router(registry.clone()));
     let grace = cfg.shutdown_grace;
+    let (down_tx, mut down_rx) = tokio::sync::watch::channel(false);
+    let (app, playback_task) = match playback {
+        None => (crate::api::router(svc).merge(crate::playback::router(registry.clone())), None),
+        Some(l) => {
+            let stopped = async move {
+                let _ = down_rx.wait_for(|down| *down).await;
+            };
+            let task =
+                tokio::spawn(serve_until(l, crate::playback::router(registry.clone()), stopped, grace));
+            (crate::api::router(svc), Some(task))
+        }
+    };
     let shutdown = async move {
         shutdown.await;
+        down_tx.send_replace(true);
         // Stop accepting encoders and disconnect the live ones; their sessions are written as they end.
         stop_tx.send_replace(true);
         registry.stop_all();
     };
     let task = tokio::spawn(serve_until(listener, app, shutdown, grace));
-    Ok(Running { api_addr, rtmps_addr, rtmp_addr, credentials_file, task })
+    Ok(Running { api_addr, playback_addr, rtmps_addr, rtmp_addr, credentials_file, task, playback_task })
 }
 
 /// Serves until `shutdown` resolves, then lets requests in flight finish for up to `grace`.

@@ -180,3 +180,22 @@ async fn private_channels_are_refused_and_unknown_urls_are_not_found() {
         assert_eq!((r.status, r.header("access-control-allow-origin")), (404, Some("*")), "{path}");
     }
 }
+
+#[tokio::test]
+async fn playback_can_have_a_listener_of_its_own() {
+    let s = Server::start_with(conformance::Options {
+        env: vec![("OPENIVS_PLAYBACK_LISTEN".into(), "127.0.0.1:0".into())],
+        ..Default::default()
+    });
+    let c = s.client();
+    let (_, url, _) = channel(&c, false).await;
+    let authority = url.trim_start_matches("http://").split('/').next().unwrap_or_default().to_string();
+    assert_ne!(authority, s.authority(), "playbackUrl names the playback listener: {url}");
+    let headers = [("host".to_string(), authority.clone())];
+    let r = conformance::raw_send(&authority, "GET", target(&url), &headers, b"");
+    assert_eq!((r.status, text(&r).as_str()), (404, "The channel is not live"));
+    // The API listener no longer serves playback.
+    let api = s.raw("GET", target(&url), &[], b"", false);
+    assert_eq!(api.status, 404);
+    assert_ne!(text(&api), "The channel is not live");
+}
