@@ -148,3 +148,45 @@ fn audio_timestamps_follow_the_sample_count_through_millisecond_jitter() {
     assert_eq!(clock.next(1021, 48_000), ts90(1000) + 1920);
     assert_eq!(clock.next(1100, 48_000), ts90(1100), "75 ms off the count resynchronizes");
 }
+
+mod prop {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn item() -> impl Strategy<Value = MediaItem> {
+        prop_oneof![
+            1 => Just(video_config()),
+            1 => Just(audio_config()),
+            1 => proptest::collection::vec(any::<u8>(), 0..8).prop_map(|r| MediaItem::AudioConfig(Arc::new(AudioConfig {
+                codec: "mp4a.40.2".into(),
+                sample_rate: 0,
+                channels: 0,
+                record: Bytes::from(r),
+            }))),
+            20 => (any::<bool>(), any::<bool>(), -100_000i64..100_000, proptest::collection::vec(any::<u8>(), 0..64))
+                .prop_map(|(v, k, t, d)| MediaItem::Frame(Frame {
+                    track: if v { Track::Video } else { Track::Audio },
+                    pts: t,
+                    dts: t,
+                    keyframe: k,
+                    data: Bytes::from(d),
+                })),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_items_never_panic_and_the_window_stays_bounded(items in proptest::collection::vec(item(), 0..300)) {
+            let cfg = SegmenterConfig { window: 4, target_ms: 500, ..SegmenterConfig::LOW };
+            let mut s = Segmenter::new(cfg);
+            for i in items {
+                if let Some(seg) = s.push(i) {
+                    prop_assert_eq!(seg.data.len() % PACKET, 0);
+                    prop_assert!(seg.duration_ms >= 1);
+                }
+            }
+            s.finish();
+            prop_assert!(s.segments().len() <= 4);
+        }
+    }
+}
