@@ -73,10 +73,12 @@ pub struct Segmenter {
 }
 
 /// Audio timestamps from sample counts. RTMP carries milliseconds, so AAC frames of 21.33 ms arrive
-/// 21 or 22 ms apart (and encoders or ingest occasionally repeat a time); written as such, decoders see
-/// frames overlap and complain of non-monotonic timestamps. While the stream's own times stay within
-/// [`AUDIO_SYNC_TICKS`] of the count, the count wins (nginx-rtmp's `hls_sync` does the same); a larger
-/// jump (a gap, a dropped stretch) resynchronizes.
+/// 21 or 22 ms apart; written as such, decoders see frames overlap and complain of non-monotonic
+/// timestamps. Worse, scuffle-rtmp 0.2.3 gives a message sent with a type-3 chunk header (which ffmpeg
+/// uses when size and delta repeat, common for AAC) the previous message's time instead of adding the
+/// delta, so the stream's audio times fall behind by a frame each time. The count wins while the
+/// stream's time is at most [`AUDIO_AHEAD_TICKS`] ahead of it or [`AUDIO_BEHIND_TICKS`] behind; beyond
+/// that (a real gap or discontinuity) it resynchronizes.
 #[derive(Default)]
 struct AudioClock {
     /// 90 kHz time of the last resynchronization, before the 33-bit wrap.
@@ -85,7 +87,9 @@ struct AudioClock {
 }
 
 /// 50 ms on the 90 kHz clock: well under what viewers notice as lip-sync error.
-const AUDIO_SYNC_TICKS: i64 = 4500;
+const AUDIO_AHEAD_TICKS: i64 = 4500;
+/// 2 s on the 90 kHz clock.
+const AUDIO_BEHIND_TICKS: i64 = 180_000;
 
 impl AudioClock {
     /// The 90 kHz PTS of an AAC frame (1024 samples at `rate`) whose stream time is `pts_ms`.
@@ -94,7 +98,7 @@ impl AudioClock {
         let rate = i64::from(rate.max(1));
         let counted = self.base.map(|b| b.wrapping_add(self.samples.wrapping_mul(90_000) / rate));
         let at = match counted {
-            Some(c) if c.wrapping_sub(given).abs() <= AUDIO_SYNC_TICKS => c,
+            Some(c) if (-AUDIO_BEHIND_TICKS..=AUDIO_AHEAD_TICKS).contains(&given.wrapping_sub(c)) => c,
             _ => {
                 self.base = Some(given);
                 self.samples = 0;

@@ -146,7 +146,12 @@ fn audio_timestamps_follow_the_sample_count_through_millisecond_jitter() {
     // A jump (a gap in the stream) resynchronizes to the stream's time.
     assert_eq!(clock.next(1000, 48_000), ts90(1000));
     assert_eq!(clock.next(1021, 48_000), ts90(1000) + 1920);
-    assert_eq!(clock.next(1100, 48_000), ts90(1100), "75 ms off the count resynchronizes");
+    assert_eq!(clock.next(1100, 48_000), ts90(1100), "75 ms ahead of the count resynchronizes");
+    // Times that fall behind (repeated by the RTMP reader) never take the clock back.
+    let behind: Vec<u64> =
+        [1100, 1100, 1100, 1100, 1100, 1121].iter().map(|ms| clock.next(*ms, 48_000)).collect();
+    assert!(behind.windows(2).all(|w| w[1] == w[0] + 1920), "{behind:?}");
+    assert_eq!(clock.next(-5000, 48_000), ts90(-5000), "far behind (a new clock) resynchronizes");
 }
 
 mod prop {
