@@ -4,6 +4,7 @@
 
 mod all_operations;
 mod errors;
+mod live;
 mod tour;
 mod tour_channel;
 
