@@ -3,6 +3,7 @@
 //! so that refusals get a proper `onStatus` before the close, the time and bytes a client may take
 //! before it is authorized are bounded, and a publisher can be stopped, starved out or timed out.
 
+mod clock;
 mod listen;
 mod messages;
 mod metadata;

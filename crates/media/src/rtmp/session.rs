@@ -97,6 +97,9 @@ struct Conn<S> {
     sequence: u32,
     total_read: u64,
     connected: bool,
+    /// The peer's chunk size, as last set.
+    chunk_size: usize,
+    clock: super::clock::Clock,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<S> {
@@ -111,6 +114,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<S> {
             sequence: 0,
             total_read: 0,
             connected: false,
+            chunk_size: 128,
+            clock: super::clock::Clock::default(),
         }
     }
 
@@ -283,8 +288,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<S> {
     /// Chunk size and acknowledgement window changes, in any phase.
     fn control_message(&mut self, msg: &MessageData<'_>) -> Result<(), SessionError> {
         match msg {
-            MessageData::SetChunkSize(s) if !self.reader.update_max_chunk_size(s.chunk_size as usize) => {
-                return Err(format!("invalid chunk size {}", s.chunk_size).into());
+            MessageData::SetChunkSize(s) => {
+                if !self.reader.update_max_chunk_size(s.chunk_size as usize) {
+                    return Err(format!("invalid chunk size {}", s.chunk_size).into());
+                }
+                self.chunk_size = s.chunk_size as usize;
             }
             MessageData::SetAcknowledgementWindowSize(w) => self.ack_window = w.acknowledgement_window_size,
             _ => {}
@@ -354,7 +362,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<S> {
     /// Parses the complete messages buffered; `Some` when the encoder unpublished.
     fn drain(&mut self, pipe: &mut Pipe) -> Result<Option<EndReason>, SessionError> {
         while let Some(chunk) = self.reader.read_chunk(&mut self.read_buf)? {
-            let ts = chunk.message_header.timestamp;
+            let ts = self.clock.timestamp(&chunk, self.chunk_size);
             let msg = match read_message(&chunk) {
                 Ok(m) => m,
                 // A command we cannot read does not end a stream that is publishing fine.

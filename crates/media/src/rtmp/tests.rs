@@ -268,6 +268,35 @@ async fn stop_starvation_and_abrupt_disconnects_end_the_stream() {
 }
 
 #[tokio::test]
+async fn a_type_3_header_repeats_the_previous_delta() {
+    let h = fake();
+    let (io, task) = start(h.clone(), limits());
+    let mut c = Client::handshake(io).await;
+    c.obs_publish("sk_good").await;
+    c.read_text(Duration::from_millis(100)).await;
+    let aac = [0xaf, 1, 0x21, 0x10];
+    // Type 0 at 1000 ms, type 2 (+21 ms), then two type-3 headers: 1000, 1021, 1042, 1063.
+    let mut raw = vec![0x04, 0x00, 0x03, 0xe8, 0x00, 0x00, 0x04, 0x08, 1, 0, 0, 0];
+    raw.extend(aac);
+    raw.extend([0x84, 0x00, 0x00, 0x15]);
+    raw.extend(aac);
+    for _ in 0..2 {
+        raw.push(0xc4);
+        raw.extend(aac);
+    }
+    c.io.write_all(&raw).await.unwrap();
+    c.command(0, &[s("FCUnpublish"), n(6.0), Amf0Value::Null, s("sk_good")]).await;
+    assert_eq!(task.await.unwrap(), Outcome::Ended(EndReason::Unpublished));
+    let seen = h.seen.lock().unwrap();
+    let dts: Vec<_> = seen
+        .items
+        .iter()
+        .filter_map(|i| if let MediaItem::Frame(f) = i { Some(f.dts) } else { None })
+        .collect();
+    assert_eq!(dts, [1000, 1021, 1042, 1063]);
+}
+
+#[tokio::test]
 async fn a_stream_ends_at_its_maximum_duration() {
     let h = fake();
     let (io, task) = start(h.clone(), Limits { max_duration: Duration::from_millis(300), ..limits() });
