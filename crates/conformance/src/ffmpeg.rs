@@ -6,27 +6,47 @@ use std::time::{Duration, Instant};
 
 /// True when ffmpeg can run; false (with a message) when the test should skip.
 pub fn ffmpeg_available() -> bool {
-    let found = Command::new("ffmpeg").arg("-version").stdout(Stdio::null()).stderr(Stdio::null()).status();
-    if found.is_ok_and(|s| s.success()) {
+    tools_available(&["ffmpeg"])
+}
+
+/// True when every tool (`ffmpeg`, `ffprobe`) runs; false (with a message) when the test should skip,
+/// and a panic when `OPENIVS_REQUIRE_FFMPEG=1` says they must be there.
+pub fn tools_available(tools: &[&str]) -> bool {
+    let runs = |t: &&str| {
+        Command::new(t)
+            .arg("-version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    let missing: Vec<&str> = tools.iter().filter(|t| !runs(t)).copied().collect();
+    if missing.is_empty() {
         return true;
     }
     if std::env::var("OPENIVS_REQUIRE_FFMPEG").is_ok_and(|v| v == "1") {
-        panic!("ffmpeg is required (OPENIVS_REQUIRE_FFMPEG=1) but not installed");
+        panic!("{} required (OPENIVS_REQUIRE_FFMPEG=1) but not installed", missing.join(", "));
     }
     eprintln!(
-        "SKIPPED: ffmpeg is not installed (apt-get install ffmpeg; set OPENIVS_REQUIRE_FFMPEG=1 to fail instead)"
+        "SKIPPED: {} not installed (apt-get install ffmpeg; set OPENIVS_REQUIRE_FFMPEG=1 to fail instead)",
+        missing.join(", ")
     );
     false
 }
 
-/// An ffmpeg publisher: 640x360 at 30 fps H.264 (2 s GOP) and 48 kHz AAC, in real time.
+/// An ffmpeg publisher: 640x360 at 30 fps H.264 and 48 kHz AAC, in real time; killed on drop.
 pub struct Publisher {
     child: Child,
 }
 
 impl Publisher {
-    /// Publishes to `url` for `seconds`.
+    /// Publishes to `url` for `seconds`, with a keyframe every 2 s.
     pub fn start(url: &str, seconds: u32) -> Self {
+        Self::with_gop(url, seconds, 60)
+    }
+
+    /// Publishes to `url` for `seconds`, with a keyframe every `gop` frames (30 per second).
+    pub fn with_gop(url: &str, seconds: u32, gop: u32) -> Self {
         let child = Command::new("ffmpeg")
             .args(["-nostdin", "-loglevel", "error", "-re"])
             .args(["-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30"])
@@ -40,7 +60,7 @@ impl Publisher {
                 "-tune",
                 "zerolatency",
                 "-g",
-                "60",
+                &gop.to_string(),
                 "-pix_fmt",
                 "yuv420p",
             ])

@@ -6,46 +6,12 @@
 
 use aws_sdk_ivs::Client;
 use conformance::Server;
-use std::process::{Child, Command, Stdio};
+use conformance::ffmpeg::Publisher;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 fn tools_available() -> bool {
-    let ok = |t: &str| Command::new(t).arg("-version").stdout(Stdio::null()).stderr(Stdio::null()).status();
-    if ok("ffmpeg").is_ok_and(|s| s.success()) && ok("ffprobe").is_ok_and(|s| s.success()) {
-        return true;
-    }
-    if std::env::var("OPENIVS_REQUIRE_FFMPEG").is_ok_and(|v| v == "1") {
-        panic!("ffmpeg and ffprobe are required (OPENIVS_REQUIRE_FFMPEG=1) but not installed");
-    }
-    eprintln!("SKIPPED: ffmpeg/ffprobe are not installed (apt-get install ffmpeg)");
-    false
-}
-
-/// ffmpeg publishing 640x360 at 30 fps H.264 (1 s GOP) and 48 kHz AAC in real time; killed on drop.
-struct Publisher(Child);
-
-impl Publisher {
-    fn start(url: &str, seconds: u32) -> Self {
-        let child = Command::new("ffmpeg")
-            .args(["-nostdin", "-loglevel", "error", "-re"])
-            .args(["-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30"])
-            .args(["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"])
-            .args(["-t", &seconds.to_string()])
-            .args(["-c:v", "libx264", "-preset", "veryfast", "-tune", "zerolatency", "-g", "30"])
-            .args(["-pix_fmt", "yuv420p", "-c:a", "aac", "-f", "flv", url])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawning ffmpeg");
-        Publisher(child)
-    }
-}
-
-impl Drop for Publisher {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+    conformance::ffmpeg::tools_available(&["ffmpeg", "ffprobe"])
 }
 
 /// A new channel (RTMP allowed) with the given privacy; its ARN, playback URL and stream key.
@@ -93,7 +59,7 @@ async fn ffprobe_and_ffmpeg_play_a_live_channel_from_its_playback_url() {
     );
     let offline = s.raw("GET", target(&url), &[], b"", false);
     assert_eq!(offline.status, 404, "not live yet");
-    let _ff = Publisher::start(&format!("{}/app/{key}", s.rtmp_url), 30);
+    let _ff = Publisher::with_gop(&format!("{}/app/{key}", s.rtmp_url), 30, 30);
 
     // LOW latency: 2 s segments; wait for a few.
     let multivariant = wait_ok(&s, &url, Duration::from_secs(20));
@@ -162,7 +128,7 @@ async fn private_channels_are_refused_and_unknown_urls_are_not_found() {
     let s = Server::start();
     let c = s.client();
     let (_, url, key) = channel(&c, true).await;
-    let _ff = Publisher::start(&format!("{}/app/{key}", s.rtmp_url), 15);
+    let _ff = Publisher::with_gop(&format!("{}/app/{key}", s.rtmp_url), 15, 30);
     let deadline = Instant::now() + Duration::from_secs(15);
     let mut r = s.raw("GET", target(&url), &[], b"", false);
     while r.status == 404 && Instant::now() < deadline {
