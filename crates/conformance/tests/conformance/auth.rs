@@ -9,6 +9,12 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
+/// Creates a channel with this name; returns its ARN.
+async fn channel_named(c: &aws_sdk_ivs::Client, name: &str) -> String {
+    let out = c.create_channel().name(name).send().await.expect("create");
+    out.channel().and_then(|ch| ch.arn()).expect("arn").to_string()
+}
+
 const JSON: (&str, &str) = ("content-type", "application/json");
 
 /// Who signs a raw request, for which region and service, at what time.
@@ -220,17 +226,7 @@ async fn presigned_url_works_until_it_expires() {
 async fn key_allowed_only_some_actions() {
     let s = Server::start();
     let root = s.client();
-    let arn = root
-        .create_channel()
-        .name("mine")
-        .send()
-        .await
-        .expect("create")
-        .channel()
-        .unwrap()
-        .arn()
-        .unwrap()
-        .to_string();
+    let arn = channel_named(&root, "mine").await;
     let (id, secret, account) = s.create_key(None, &["ivs:GetChannel", "ivs:List*"]);
     assert_eq!(account, conformance::ACCOUNT);
     let c = s.client_for(conformance::REGION, &id, &secret);
@@ -309,17 +305,7 @@ async fn deleted_key_stops_working_within_seconds() {
 async fn accounts_are_isolated() {
     let s = Server::start();
     let root = s.client();
-    let mine = root
-        .create_channel()
-        .name("first")
-        .send()
-        .await
-        .expect("create")
-        .channel()
-        .unwrap()
-        .arn()
-        .unwrap()
-        .to_string();
+    let mine = channel_named(&root, "first").await;
     let (id, secret, account) = s.create_key(Some("210987654321"), &[]);
     assert_eq!(account, "210987654321");
     let other = s.client_for(conformance::REGION, &id, &secret);
@@ -351,33 +337,13 @@ async fn accounts_are_isolated() {
 async fn regions_are_isolated() {
     let s = Server::start();
     let west = s.client();
-    let arn = west
-        .create_channel()
-        .name("west")
-        .send()
-        .await
-        .expect("create")
-        .channel()
-        .unwrap()
-        .arn()
-        .unwrap()
-        .to_string();
+    let arn = channel_named(&west, "west").await;
     let eu = s.client_for("eu-west-1", &s.access_key_id, &s.secret_access_key);
     assert!(eu.list_channels().send().await.expect("list").channels().is_empty());
     let err = eu.get_channel().arn(&arn).send().await.expect_err("not visible").into_service_error();
     assert!(err.is_resource_not_found_exception(), "{err:?}");
 
-    let eu_arn = eu
-        .create_channel()
-        .name("eu")
-        .send()
-        .await
-        .expect("create")
-        .channel()
-        .unwrap()
-        .arn()
-        .unwrap()
-        .to_string();
+    let eu_arn = channel_named(&eu, "eu").await;
     assert!(eu_arn.starts_with("arn:aws:ivs:eu-west-1:123456789012:channel/"), "{eu_arn}");
     let west_list = west.list_channels().send().await.expect("list");
     assert_eq!(west_list.channels().len(), 1);
