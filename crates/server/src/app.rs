@@ -278,14 +278,14 @@ pub async fn start(
     };
     let grace = cfg.shutdown_grace;
     let (down_tx, mut down_rx) = tokio::sync::watch::channel(false);
+    let pb = Arc::new(crate::playback::Playback { registry: registry.clone() });
     let (app, playback_task) = match playback {
-        None => (crate::api::router(svc).merge(crate::playback::router(registry.clone())), None),
+        None => (crate::api::router(svc).merge(crate::playback::router(pb)), None),
         Some(l) => {
             let stopped = async move {
                 let _ = down_rx.wait_for(|down| *down).await;
             };
-            let task =
-                tokio::spawn(serve_until(l, crate::playback::router(registry.clone()), stopped, grace));
+            let task = tokio::spawn(serve_until(l, crate::playback::router(pb), stopped, grace));
             (crate::api::router(svc), Some(task))
         }
     };
