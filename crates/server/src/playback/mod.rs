@@ -12,7 +12,7 @@ pub mod live;
 mod serve;
 
 use crate::ingest::Registry;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use std::sync::Arc;
@@ -28,8 +28,17 @@ pub fn router(playback: Arc<Playback>) -> axum::Router {
     axum::Router::new().route("/api/video/v1/{*path}", axum::routing::get(handle)).with_state(playback)
 }
 
-async fn handle(State(pb): State<Arc<Playback>>, Path(path): Path<String>, headers: HeaderMap) -> Response {
-    let mut resp = admit(&pb, &path).unwrap_or_else(|| serve::answer(&pb.registry, &path, &headers, ""));
+async fn handle(
+    State(pb): State<Arc<Playback>>,
+    Path(path): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let query = query.unwrap_or_default();
+    let mut resp = match admit(&pb, &path) {
+        Some(refused) => refused,
+        None => serve::answer(&pb.registry, &path, &query, &headers, "").await,
+    };
     resp.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
     resp
 }

@@ -43,9 +43,17 @@ pub(super) fn parse(path: &str) -> Option<(String, Target<'_>)> {
     (arn.resource_type == ResourceType::Channel).then(|| (arn.to_string(), target))
 }
 
-/// Answers one playback request. `uri_suffix` (empty, or a query string starting with `?`) is
-/// appended to every URI the playlists name, so what admitted the viewer follows them to segments.
-pub(super) fn answer(registry: &Registry, path: &str, headers: &HeaderMap, uri_suffix: &str) -> Response {
+/// Answers one playback request. `query` is the request's raw query string (without `?`);
+/// `uri_suffix` (empty, or a query string starting with `?`) is appended to every URI the playlists
+/// name, so what admitted the viewer follows them to segments.
+pub(super) async fn answer(
+    registry: &Registry,
+    path: &str,
+    query: &str,
+    headers: &HeaderMap,
+    uri_suffix: &str,
+) -> Response {
+    let _ = query;
     let Some((arn, target)) = parse(path) else {
         return text(StatusCode::NOT_FOUND, "No such playback URL");
     };
