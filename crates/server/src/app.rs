@@ -285,7 +285,7 @@ pub async fn start(
             let stopped = async move {
                 let _ = down_rx.wait_for(|down| *down).await;
             };
-            let task = tokio::spawn(serve_until(l, crate::playback::router(pb), stopped, grace));
+            let task = tokio::spawn(crate::http::serve_until(l, crate::playback::router(pb), stopped, grace));
             (crate::api::router(svc), Some(task))
         }
     };
@@ -296,40 +296,8 @@ pub async fn start(
         stop_tx.send_replace(true);
         registry.stop_all();
     };
-    let task = tokio::spawn(serve_until(listener, app, shutdown, grace));
+    let task = tokio::spawn(crate::http::serve_until(listener, app, shutdown, grace));
     Ok(Running { api_addr, playback_addr, rtmps_addr, rtmp_addr, credentials_file, task, playback_task })
-}
-
-/// Serves until `shutdown` resolves, then lets requests in flight finish for up to `grace`.
-///
-/// axum's graceful shutdown alone waits for every open connection to finish its request, with no
-/// limit: one client that sent half a request and went quiet would keep the server from ever stopping.
-async fn serve_until(
-    listener: tokio::net::TcpListener,
-    app: axum::Router,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-    grace: Duration,
-) -> std::io::Result<()> {
-    let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
-    let signal = async move {
-        shutdown.await;
-        let _ = stopping_tx.send(true);
-    };
-    let serve = axum::serve(listener, app).with_graceful_shutdown(signal).into_future();
-    let deadline = async {
-        if stopping_rx.wait_for(|stopping| *stopping).await.is_ok() {
-            tokio::time::sleep(grace).await;
-        } else {
-            std::future::pending::<()>().await;
-        }
-    };
-    tokio::select! {
-        result = serve => result,
-        () = deadline => {
-            tracing::warn!(grace_secs = grace.as_secs_f64(), "requests still open after the shutdown grace period; dropping them");
-            Ok(())
-        }
-    }
 }
 
 /// The address as a client would dial it (`0.0.0.0` becomes `127.0.0.1`).

@@ -8,6 +8,7 @@
 pub mod api;
 pub mod app;
 pub mod control;
+pub mod http;
 pub mod ingest;
 pub mod playback;
 pub mod store;
