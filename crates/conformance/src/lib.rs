@@ -5,6 +5,8 @@
 //! The binary is `target/<profile>/openivs` (built on first use with `cargo build -p openivs`, which is
 //! a no-op when it is up to date), or `$OPENIVS_BIN`.
 
+pub mod browser;
+pub mod clock_pattern;
 pub mod ffmpeg;
 
 use aws_sdk_ivs::config::{BehaviorVersion, Credentials, Region};

@@ -1,0 +1,252 @@
+#!/usr/bin/env node
+// Plays one HLS URL with hls.js in headless Chromium (playwright-core driving Debian's chromium) and
+// checks what a viewer would see. The page is served from a local HTTP server, so its requests carry a
+// real Origin, as a web player's do.
+//
+// usage: node run.mjs --url URL [--seconds 10] [--timeout 30] [--expect play|refused] [--status 403]
+//                     [--cue TEXT]... [--barcode] [--min-advance 2] [--ll] [--warmup 0] [--port 0]
+//                     [--progress]
+//   --expect play     (default) the stream must start playing within --timeout s, then currentTime
+//                     must advance by --min-advance s while watched for --seconds s, with frames decoded
+//   --expect refused  hls.js must fail fatally (with HTTP --status on the failed load, if given) and
+//                     never play
+//   --cue TEXT        a timed-metadata cue containing TEXT must arrive (waits up to --timeout s more)
+//   --barcode         the wall-clock test pattern must be read and its clock advance by --min-advance s;
+//                     glass-to-glass latency (Date.now() - painted time) is reported as percentiles over
+//                     the samples after --warmup s of playing
+//   --ll              the media playlist must be low-latency HLS (EXT-X-PART-INF) and parts be loaded
+//   --port P          port of the page's server (its origin is http://127.0.0.1:P), default any free
+//   --progress        a state line every second
+// Prints JSON lines on stdout: {"event":"ready","origin":..}, {"event":"playing",..}, optionally
+// {"event":"state",..}, and last {"event":"result","ok":bool,"failures":[..],..}. Exit status: 0 when ok,
+// 1 when a check failed, 2 for bad usage or when the browser could not start.
+// Environment: CHROMIUM (default /usr/bin/chromium).
+
+import { createServer } from "node:http";
+import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { dirname, join } from "node:path";
+import { parseArgs } from "node:util";
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+function usage(msg) {
+  process.stderr.write(`${msg}\nsee the comment at the top of run.mjs for usage\n`);
+  process.exit(2);
+}
+
+let args;
+try {
+  args = parseArgs({
+    options: {
+      url: { type: "string" },
+      seconds: { type: "string", default: "10" },
+      timeout: { type: "string", default: "30" },
+      expect: { type: "string", default: "play" },
+      status: { type: "string" },
+      cue: { type: "string", multiple: true, default: [] },
+      barcode: { type: "boolean", default: false },
+      "min-advance": { type: "string", default: "2" },
+      ll: { type: "boolean", default: false },
+      warmup: { type: "string", default: "0" },
+      port: { type: "string", default: "0" },
+      progress: { type: "boolean", default: false },
+    },
+  }).values;
+} catch (e) {
+  usage(String(e.message || e));
+}
+if (!args.url) usage("--url is required");
+if (!["play", "refused"].includes(args.expect)) usage("--expect is play or refused");
+const num = (name) => {
+  const v = Number(args[name]);
+  if (!Number.isFinite(v) || v < 0) usage(`--${name} must be a non-negative number`);
+  return v;
+};
+const seconds = num("seconds");
+const timeout = num("timeout");
+const minAdvance = num("min-advance");
+const warmup = num("warmup");
+const port = num("port");
+const status = args.status === undefined ? null : Number(args.status);
+
+const out = (obj) => process.stdout.write(`${JSON.stringify(obj)}\n`);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// ---------------------------------------------------------------- the page's server
+const files = {
+  "/": ["index.html", "text/html; charset=utf-8"],
+  "/index.html": ["index.html", "text/html; charset=utf-8"],
+  "/page.js": ["page.js", "text/javascript"],
+  "/hls.min.js": ["node_modules/hls.js/dist/hls.min.js", "text/javascript"],
+};
+const server = createServer(async (req, res) => {
+  const f = files[new URL(req.url, "http://x").pathname];
+  if (!f) {
+    res.writeHead(404).end();
+    return;
+  }
+  try {
+    const body = await readFile(join(here, f[0]));
+    res.writeHead(200, { "content-type": f[1], "cache-control": "no-store" }).end(body);
+  } catch (e) {
+    res.writeHead(500).end(String(e));
+  }
+});
+await new Promise((resolve, reject) => {
+  server.once("error", reject);
+  server.listen(port, "127.0.0.1", resolve);
+});
+const origin = `http://127.0.0.1:${server.address().port}`;
+
+// ---------------------------------------------------------------- the browser
+let chromium;
+try {
+  ({ chromium } = await import("playwright-core"));
+} catch (e) {
+  process.stderr.write(`playwright-core is missing: run npm ci in ${here} (${e.message})\n`);
+  process.exit(2);
+}
+let browser;
+try {
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--autoplay-policy=no-user-gesture-required",
+      // A hidden headless page must still paint and run its timers at full rate.
+      "--disable-background-timer-throttling",
+      "--disable-renderer-backgrounding",
+      "--disable-backgrounding-occluded-windows",
+    ],
+  });
+} catch (e) {
+  process.stderr.write(`chromium did not start: ${e.message}\n`);
+  server.close();
+  process.exit(2);
+}
+
+const failures = [];
+let report = null;
+const clock = [];
+let playingEvent = false;
+try {
+  const page = await browser.newPage();
+  page.on("pageerror", (e) => failures.push(`page error: ${e.message}`));
+  await page.goto(`${origin}/`);
+  out({ event: "ready", origin });
+  await page.evaluate((u) => window.startPlayback(u), args.url);
+
+  const poll = async () => {
+    const since = clock.length ? clock[clock.length - 1].seen : 0;
+    report = await page.evaluate((s) => window.report(s), since);
+    clock.push(...report.clock);
+    return report;
+  };
+  const wantCues = () =>
+    args.cue.filter((t) => ![...report.cues, ...report.id3].some((c) => c.includes(t)));
+
+  const start = Date.now();
+  // Phase 1: until it plays (or is refused).
+  while (Date.now() - start < timeout * 1000) {
+    await poll();
+    if (report.fatal || report.playing) break;
+    await sleep(250);
+  }
+  if (report.playing) {
+    playingEvent = true;
+    out({ event: "playing", currentTime: report.currentTime, afterMs: report.playingAt - start });
+  }
+  // Phase 2: watch it play for --seconds (and until the expected cues came, up to --timeout more).
+  if (args.expect === "play" && report.playing && !report.fatal) {
+    const watchFrom = Date.now();
+    let lastProgress = 0;
+    for (;;) {
+      await poll();
+      const elapsed = Date.now() - watchFrom;
+      if (report.fatal) break;
+      if (args.progress && Date.now() - lastProgress >= 1000) {
+        lastProgress = Date.now();
+        const last = clock[clock.length - 1];
+        out({
+          event: "state",
+          currentTime: report.currentTime,
+          decodedFrames: report.decodedFrames,
+          latencyMs: last ? last.seen - last.painted : null,
+          hlsLatency: report.hlsLatency,
+        });
+      }
+      if (elapsed >= seconds * 1000 && (wantCues().length === 0 || elapsed >= (seconds + timeout) * 1000)) break;
+      await sleep(250);
+    }
+  } else if (args.expect === "refused" && !report.fatal) {
+    // Give a refusal the whole timeout to show, and a stream that wrongly plays a moment to be seen.
+    while (Date.now() - start < timeout * 1000 && !report.fatal) {
+      await poll();
+      await sleep(250);
+    }
+  }
+} catch (e) {
+  failures.push(`runner: ${e.message}`);
+}
+
+// ---------------------------------------------------------------- verdict
+const r = report || {};
+const advanced = r.playing ? r.currentTime - (r.firstTime || 0) : 0;
+const usable = clock.filter((c) => r.playingAt && c.seen - r.playingAt >= warmup * 1000);
+const lat = usable.map((c) => c.seen - c.painted).sort((a, b) => a - b);
+const pct = (p) => (lat.length ? lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))] : null);
+const clockAdvance = clock.length ? (clock[clock.length - 1].painted - clock[0].painted) / 1000 : 0;
+if (args.expect === "play") {
+  if (!r.playing) failures.push(`did not start playing within ${timeout} s`);
+  if (r.fatal) failures.push(`fatal error: ${JSON.stringify(r.fatal)}`);
+  if (r.playing && advanced < minAdvance) failures.push(`currentTime advanced ${advanced.toFixed(2)} s < ${minAdvance}`);
+  if (r.playing && !(r.decodedFrames > 0)) failures.push("no video frame decoded");
+  if (args.barcode && clockAdvance < minAdvance)
+    failures.push(`the decoded wall clock advanced ${clockAdvance.toFixed(2)} s < ${minAdvance} (${clock.length} frames read, ${r.clockErrors} unreadable)`);
+  if (args.ll && !(r.lowLatency && r.lowLatency.partTarget > 0 && r.partsLoaded > 0))
+    failures.push(`not played as low-latency HLS: ${JSON.stringify(r.lowLatency)}, ${r.partsLoaded} parts loaded`);
+  const seen = [...(r.cues || []), ...(r.id3 || [])];
+  for (const t of args.cue) if (!seen.some((c) => c.includes(t))) failures.push(`no metadata cue containing ${JSON.stringify(t)} (cues: ${JSON.stringify(seen)})`);
+} else {
+  if (playingEvent) failures.push("played, but was expected to be refused");
+  if (!r.fatal) failures.push(`no fatal error within ${timeout} s`);
+  else if (status !== null && r.fatal.code !== status)
+    failures.push(`refused with ${JSON.stringify(r.fatal)}, expected HTTP ${status}`);
+}
+out({
+  event: "result",
+  ok: failures.length === 0,
+  failures,
+  origin,
+  playing: !!r.playing,
+  currentTime: r.currentTime,
+  advanced,
+  decodedFrames: r.decodedFrames,
+  droppedFrames: r.droppedFrames,
+  fatal: r.fatal || null,
+  errors: (r.errors || []).slice(-10),
+  cues: r.cues || [],
+  id3: r.id3 || [],
+  lowLatency: r.lowLatency || null,
+  partsLoaded: r.partsLoaded || 0,
+  fragsLoaded: r.fragsLoaded || 0,
+  hlsLatency: r.hlsLatency,
+  clockFrames: clock.length,
+  clockErrors: r.clockErrors || 0,
+  clockAdvance,
+  latencyMs: lat.length
+    ? { count: lat.length, min: lat[0], p50: pct(50), p90: pct(90), p99: pct(99), max: lat[lat.length - 1], mean: Math.round(lat.reduce((a, b) => a + b, 0) / lat.length) }
+    : null,
+  log: failures.length ? r.log || [] : [],
+});
+await browser.close().catch(() => {});
+server.close();
+process.exit(failures.length ? 1 : 0);
