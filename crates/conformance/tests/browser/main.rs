@@ -38,8 +38,11 @@ const NORMAL: Kind = Kind { latency: ChannelLatencyMode::NormalLatency, fmp4: fa
 
 /// A new channel (RTMP allowed); its ARN, playback URL and stream key.
 async fn channel(c: &Client, kind: Kind) -> (String, String, String) {
-    let mut req =
-        c.create_channel().insecure_ingest(true).latency_mode(kind.latency.clone()).authorized(kind.authorized);
+    let mut req = c
+        .create_channel()
+        .insecure_ingest(true)
+        .latency_mode(kind.latency.clone())
+        .authorized(kind.authorized);
     if kind.fmp4 {
         req = req.container_format(ContainerFormat::FragmentedMp4);
     }
