@@ -35,7 +35,7 @@ const AVC: u8 = 7;
 const AAC: u8 = 10;
 
 /// Parses a video tag body received with RTMP timestamp `ts` (ms).
-pub fn parse_video(ts: u32, body: Bytes) -> Result<Parsed, FlvError> {
+pub fn parse_video(ts: i64, body: Bytes) -> Result<Parsed, FlvError> {
     let first = *body.first().ok_or(FlvError::Truncated("video"))?;
     if first & 0x80 != 0 {
         return parse_enhanced_video(ts, first, body);
@@ -56,7 +56,7 @@ pub fn parse_video(ts: u32, body: Bytes) -> Result<Parsed, FlvError> {
 }
 
 /// Enhanced RTMP (v1/v2): `[IsExHeader:1][FrameType:3][PacketType:4][FourCC:4]…`.
-fn parse_enhanced_video(ts: u32, first: u8, body: Bytes) -> Result<Parsed, FlvError> {
+fn parse_enhanced_video(ts: i64, first: u8, body: Bytes) -> Result<Parsed, FlvError> {
     if body.len() < 5 {
         return Err(FlvError::Truncated("video"));
     }
@@ -83,16 +83,21 @@ fn parse_enhanced_video(ts: u32, first: u8, body: Bytes) -> Result<Parsed, FlvEr
     }
 }
 
-fn video_frame(ts: u32, cts: i32, keyframe: bool, data: Bytes) -> Parsed {
+fn video_frame(ts: i64, cts: i32, keyframe: bool, data: Bytes) -> Parsed {
     if data.is_empty() {
         return Parsed::Ignored;
     }
-    let dts = i64::from(ts);
-    Parsed::Frame(Frame { track: Track::Video, pts: dts + i64::from(cts), dts, keyframe, data })
+    Parsed::Frame(Frame {
+        track: Track::Video,
+        pts: ts.saturating_add(i64::from(cts)),
+        dts: ts,
+        keyframe,
+        data,
+    })
 }
 
 /// Parses an audio tag body received with RTMP timestamp `ts` (ms).
-pub fn parse_audio(ts: u32, body: Bytes) -> Result<Parsed, FlvError> {
+pub fn parse_audio(ts: i64, body: Bytes) -> Result<Parsed, FlvError> {
     let first = *body.first().ok_or(FlvError::Truncated("audio"))?;
     if first >> 4 != AAC {
         return Ok(Parsed::Ignored);
@@ -103,9 +108,8 @@ pub fn parse_audio(ts: u32, body: Bytes) -> Result<Parsed, FlvError> {
     match body[1] {
         0 => codec::aac_config(body.slice(2..)).map(Parsed::AudioConfig),
         1 if body.len() > 2 => {
-            let t = i64::from(ts);
             let data = body.slice(2..);
-            Ok(Parsed::Frame(Frame { track: Track::Audio, pts: t, dts: t, keyframe: true, data }))
+            Ok(Parsed::Frame(Frame { track: Track::Audio, pts: ts, dts: ts, keyframe: true, data }))
         }
         _ => Ok(Parsed::Ignored),
     }
@@ -187,7 +191,7 @@ pub(crate) mod tests {
 
     proptest! {
         #[test]
-        fn arbitrary_video_bodies_never_panic(ts: u32, body in proptest::collection::vec(any::<u8>(), 0..300)) {
+        fn arbitrary_video_bodies_never_panic(ts: i64, body in proptest::collection::vec(any::<u8>(), 0..300)) {
             let _ = parse_video(ts, Bytes::from(body));
         }
 
@@ -206,7 +210,7 @@ pub(crate) mod tests {
         }
 
         #[test]
-        fn arbitrary_audio_bodies_never_panic(ts: u32, body in proptest::collection::vec(any::<u8>(), 0..64)) {
+        fn arbitrary_audio_bodies_never_panic(ts: i64, body in proptest::collection::vec(any::<u8>(), 0..64)) {
             let _ = parse_audio(ts, Bytes::from(body));
         }
     }

@@ -1,6 +1,7 @@
 //! Reading messages safely and the words of the session: AMF0 payloads are checked before
 //! scuffle-rtmp decodes them; which commands end a publish; what a refusal says to the encoder.
 
+use super::chunk::Message;
 use super::session::SessionError;
 use crate::amf0;
 use crate::ingest::Refusal;
@@ -11,12 +12,13 @@ use scuffle_rtmp::command_messages::netstream::NetStreamCommand;
 use scuffle_rtmp::messages::{MessageData, MessageType};
 
 /// `MessageData::read`, after checking that AMF0 payloads cannot make the decoder abort.
-pub(super) fn read_message(chunk: &Chunk) -> Result<MessageData<'static>, SessionError> {
-    let t = chunk.message_header.msg_type_id;
-    if (t == MessageType::CommandAMF0 || t == MessageType::DataAMF0) && !amf0::is_sane(&chunk.payload) {
+pub(super) fn read_message(message: Message) -> Result<MessageData<'static>, SessionError> {
+    let t = MessageType(message.type_id);
+    if (t == MessageType::CommandAMF0 || t == MessageType::DataAMF0) && !amf0::is_sane(&message.payload) {
         return Err("malformed AMF0".into());
     }
-    Ok(MessageData::read(chunk)?)
+    let chunk = Chunk::new(message.csid, message.timestamp, t, message.stream_id, message.payload);
+    Ok(MessageData::read(&chunk)?)
 }
 
 pub(super) fn is_unpublish(c: &CommandType<'_>) -> bool {

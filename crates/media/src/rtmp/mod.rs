@@ -1,9 +1,10 @@
-//! RTMP and RTMPS ingest (ivs-behaviour.md §3): listeners and the per-connection session. The wire
-//! work (handshake, chunk stream, AMF0 command encoding) is scuffle-rtmp's; the session loop is ours,
+//! RTMP and RTMPS ingest (ivs-behaviour.md §3): listeners and the per-connection session. The
+//! handshake and the encoding of our replies are scuffle-rtmp's; the chunk stream reader is ours
+//! ([`chunk`]: bounded memory, wrapping timestamps, no panics); the session loop is ours,
 //! so that refusals get a proper `onStatus` before the close, the time and bytes a client may take
 //! before it is authorized are bounded, and a publisher can be stopped, starved out or timed out.
 
-mod clock;
+pub mod chunk;
 mod listen;
 mod messages;
 mod metadata;

@@ -4,6 +4,7 @@
 //! publishing, audio/video/data messages are parsed into the sink until the encoder unpublishes or
 //! leaves, the server stops it, it starves, or it reaches the maximum duration.
 
+use super::chunk::{ChunkReader, MAX_BUFFERED, MAX_MESSAGE_LEN, Timeline};
 use super::messages::{is_unpublish, read_message, refusal_text};
 use super::{APP, SessionConfig, metadata};
 use crate::flv::{self, Parsed};
@@ -11,7 +12,6 @@ use crate::frame::MediaItem;
 use crate::ingest::{Authorized, EndReason, IngestHandler, MediaSink, PublishRequest, Refusal};
 use bytes::BytesMut;
 use scuffle_rtmp::chunk::CHUNK_SIZE;
-use scuffle_rtmp::chunk::reader::ChunkReader;
 use scuffle_rtmp::chunk::writer::ChunkWriter;
 use scuffle_rtmp::command_messages::netconnection::{
     NetConnectionCommand, NetConnectionCommandConnectResult,
@@ -97,9 +97,8 @@ struct Conn<S> {
     sequence: u32,
     total_read: u64,
     connected: bool,
-    /// The peer's chunk size, as last set.
-    chunk_size: usize,
-    clock: super::clock::Clock,
+    /// Message times on a 64-bit timeline.
+    timeline: Timeline,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<S> {
@@ -114,8 +113,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<S> {
             sequence: 0,
             total_read: 0,
             connected: false,
-            chunk_size: 128,
-            clock: super::clock::Clock::default(),
+            timeline: Timeline::default(),
         }
     }
 
@@ -186,9 +184,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<S> {
     ) -> Result<Setup, SessionError> {
         self.handshake().await?;
         loop {
-            while let Some(chunk) = self.reader.read_chunk(&mut self.read_buf)? {
-                let stream_id = chunk.message_header.msg_stream_id;
-                match self.setup_message(read_message(&chunk)?, stream_id)? {
+            while let Some(message) = self.reader.read(&mut self.read_buf)? {
+                let stream_id = message.stream_id;
+                match self.setup_message(read_message(message)?, stream_id)? {
                     Step::Continue => {}
                     Step::Close(why) => {
                         let _ = self.flush().await;
@@ -203,6 +201,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<S> {
                         };
                         return match handler.authorize(request).await {
                             Ok(a) => {
+                                self.reader.set_limits(MAX_MESSAGE_LEN, MAX_BUFFERED);
                                 EventMessageStreamBegin { stream_id }
                                     .write(&self.writer, &mut self.write_buf)?;
                                 self.status(transaction_id, OnStatusCode::NET_STREAM_PUBLISH_START, None)?;
@@ -285,17 +284,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<S> {
         Ok(Step::Continue)
     }
 
-    /// Chunk size and acknowledgement window changes, in any phase.
+    /// Acknowledgement window changes, in any phase (chunk size changes are the reader's).
     fn control_message(&mut self, msg: &MessageData<'_>) -> Result<(), SessionError> {
-        match msg {
-            MessageData::SetChunkSize(s) => {
-                if !self.reader.update_max_chunk_size(s.chunk_size as usize) {
-                    return Err(format!("invalid chunk size {}", s.chunk_size).into());
-                }
-                self.chunk_size = s.chunk_size as usize;
-            }
-            MessageData::SetAcknowledgementWindowSize(w) => self.ack_window = w.acknowledgement_window_size,
-            _ => {}
+        if let MessageData::SetAcknowledgementWindowSize(w) = msg {
+            self.ack_window = w.acknowledgement_window_size;
         }
         Ok(())
     }
@@ -361,12 +353,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<S> {
 
     /// Parses the complete messages buffered; `Some` when the encoder unpublished.
     fn drain(&mut self, pipe: &mut Pipe) -> Result<Option<EndReason>, SessionError> {
-        while let Some(chunk) = self.reader.read_chunk(&mut self.read_buf)? {
-            let ts = self.clock.timestamp(&chunk, self.chunk_size);
-            let msg = match read_message(&chunk) {
+        while let Some(message) = self.reader.read(&mut self.read_buf)? {
+            let ts = self.timeline.time(message.timestamp);
+            let is_command = MessageType(message.type_id) == MessageType::CommandAMF0;
+            let msg = match read_message(message) {
                 Ok(m) => m,
                 // A command we cannot read does not end a stream that is publishing fine.
-                Err(e) if chunk.message_header.msg_type_id == MessageType::CommandAMF0 => {
+                Err(e) if is_command => {
                     tracing::debug!(error = %e, "skipping an unreadable command");
                     continue;
                 }

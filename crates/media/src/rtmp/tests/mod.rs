@@ -342,3 +342,5 @@ mod prop {
         }
     }
 }
+
+mod hostile;
