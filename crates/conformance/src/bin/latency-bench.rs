@@ -1,0 +1,343 @@
+//! `latency-bench`: glass-to-glass latency of live playback in a real player, per latency mode, and the
+//! server's ingest-to-availability latency, side by side with nginx-rtmp.
+//!
+//! Glass to glass: the wall-clock test pattern (`conformance::clock_pattern`: every frame shows the time
+//! it was painted, piped through ffmpeg's libx264 veryfast/zerolatency, 1 s GOP, 30 fps, to RTMP) is
+//! played by hls.js (lowLatencyMode on, default settings otherwise) in headless Chromium
+//! (`clients/browser/run.mjs`), which reads the barcode of every frame it shows and takes
+//! `Date.now() - painted` (same machine, same clock). Percentiles over the frames shown after
+//! `--warmup` seconds of playing.
+//!
+//! Availability: `shared/bench/hls_latency.py` (its own publisher; the time a segment or part is listed
+//! minus when its newest sample was sent), once per mode.
+//!
+//! nginx-rtmp (`--nginx`): `shared/bench/nginx_rtmp.sh` with each `--nginx-fragments` value (its config
+//! gets `Access-Control-Allow-Origin: *` added, which hls.js on another origin needs), played the same
+//! way.
+//!
+//! ```sh
+//! cargo build --release -p openivs && cargo run --release -p conformance --bin latency-bench -- \
+//!     [--seconds 60] [--warmup 10] [--modes low,normal] [--nginx] [--nginx-fragments 1s,2s] \
+//!     [--no-availability] [--bench-dir ../shared/bench]
+//! ```
+//! Needs ffmpeg, node with `npm ci` done in clients/browser, Chromium, python3 (and nginx with
+//! libnginx-mod-rtmp for `--nginx`). The load average is printed with every figure: the machine is
+//! shared, and what else runs moves the numbers.
+
+use aws_sdk_ivs::types::ChannelLatencyMode;
+use conformance::browser::{self, Runner};
+use conformance::clock_pattern::ClockPublisher;
+use conformance::{Server, raw_send};
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+struct Args {
+    seconds: u32,
+    warmup: u32,
+    modes: Vec<String>,
+    nginx: bool,
+    nginx_fragments: Vec<String>,
+    availability: bool,
+    bench_dir: PathBuf,
+}
+
+fn usage(msg: &str) -> ! {
+    eprintln!("latency-bench: {msg}");
+    eprintln!(
+        "usage: latency-bench [--seconds 60] [--warmup 10] [--modes low,normal] [--nginx] \
+         [--nginx-fragments 1s,2s] [--no-availability] [--bench-dir DIR]"
+    );
+    std::process::exit(2)
+}
+
+fn parse_args() -> Args {
+    let mut a = Args {
+        seconds: 60,
+        warmup: 10,
+        modes: vec!["low".into(), "normal".into()],
+        nginx: false,
+        nginx_fragments: vec!["1s".into(), "2s".into()],
+        availability: true,
+        bench_dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/bench"),
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().unwrap_or_else(|| usage(&format!("{flag} needs a value")));
+        let list = |v: String| v.split(',').map(|s| s.trim().to_ascii_lowercase()).collect::<Vec<_>>();
+        match flag.as_str() {
+            "--seconds" => a.seconds = value().parse().unwrap_or_else(|_| usage("--seconds: a number")),
+            "--warmup" => a.warmup = value().parse().unwrap_or_else(|_| usage("--warmup: a number")),
+            "--modes" => a.modes = list(value()),
+            "--nginx" => a.nginx = true,
+            "--nginx-fragments" => a.nginx_fragments = list(value()),
+            "--no-availability" => a.availability = false,
+            "--bench-dir" => a.bench_dir = PathBuf::from(value()),
+            "-h" | "--help" => usage("help"),
+            other => usage(&format!("unknown argument {other}")),
+        }
+    }
+    if let Some(m) = a.modes.iter().find(|m| !["low", "normal"].contains(&m.as_str())) {
+        usage(&format!("unknown mode {m} (low, normal)"));
+    }
+    a
+}
+
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
+}
+
+/// Waits until an http://host:port/path URL answers 200.
+fn wait_ok(url: &str, limit: Duration) -> bool {
+    let rest = url.trim_start_matches("http://");
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        let headers = [("host".to_string(), authority.to_string())];
+        if std::net::TcpStream::connect(authority).is_ok()
+            && raw_send(authority, "GET", path, &headers, b"").status == 200
+        {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    false
+}
+
+/// One glass-to-glass figure: plays `url` while the clock pattern goes to `ingest`.
+struct Measured {
+    label: String,
+    latency: Value,
+    hls_estimate: Value,
+    load: String,
+    note: String,
+}
+
+fn glass_to_glass(a: &Args, label: &str, ingest: &str, url: &str) -> Measured {
+    let mut publisher = ClockPublisher::start(ingest).expect("ffmpeg");
+    if !wait_ok(url, Duration::from_secs(60)) {
+        publisher.stop();
+        return Measured {
+            label: label.into(),
+            latency: Value::Null,
+            hls_estimate: Value::Null,
+            load: loadavg(),
+            note: format!("{url} never answered 200"),
+        };
+    }
+    let (secs, warm) = (a.seconds.to_string(), a.warmup.to_string());
+    let mut runner =
+        Runner::start(url, &["--barcode", "--seconds", &secs, "--warmup", &warm, "--timeout", "60"]);
+    let r = runner.result(Duration::from_secs(u64::from(a.seconds) + 180));
+    let load = loadavg();
+    publisher.stop();
+    let note = if r["ok"] == true {
+        format!(
+            "{} frames read, {} unreadable, {} dropped",
+            r["clockFrames"], r["clockErrors"], r["droppedFrames"]
+        )
+    } else {
+        format!("runner failed: {}", r["failures"])
+    };
+    let m = Measured {
+        label: label.into(),
+        latency: r["latencyMs"].clone(),
+        hls_estimate: r["hlsLatency"].clone(),
+        load,
+        note,
+    };
+    print_measured(&m);
+    m
+}
+
+fn print_measured(m: &Measured) {
+    let l = &m.latency;
+    if l.is_null() {
+        println!("{}: no latency measured ({}); load {}", m.label, m.note, m.load);
+    } else {
+        println!(
+            "{}: glass-to-glass p50 {} ms, p90 {} ms, p99 {} ms (min {}, max {}, {} frames); hls.js estimate {:.2} s; \
+             load {}; {}",
+            m.label,
+            l["p50"],
+            l["p90"],
+            l["p99"],
+            l["min"],
+            l["max"],
+            l["count"],
+            m.hls_estimate.as_f64().unwrap_or(f64::NAN),
+            m.load,
+            m.note
+        );
+    }
+}
+
+/// Runs hls_latency.py (it publishes its own 720p stream with a 1 s GOP) and prints its summary.
+fn availability(a: &Args, label: &str, ingest: &str, url: &str) {
+    let script = a.bench_dir.join("hls_latency.py");
+    let out = Command::new("python3")
+        .arg(&script)
+        .args(["--publish-url", ingest, "--playlist-url", url, "--gop", "1"])
+        .args(["--seconds", &a.seconds.to_string(), "--warmup", "4"])
+        .output();
+    let mut lines = vec![format!("{label} availability (hls_latency.py, load {}):", loadavg())];
+    match out {
+        Ok(o) => {
+            let text = String::from_utf8_lossy(&o.stdout);
+            lines.extend(
+                text.lines()
+                    .filter(|l| !l.starts_with("segment ") && !l.starts_with("part "))
+                    .map(|l| format!("  {l}")),
+            );
+            if !o.status.success() {
+                lines.push(format!("  failed: {}", String::from_utf8_lossy(&o.stderr).trim()));
+            }
+        }
+        Err(e) => lines.push(format!("  could not run {}: {e}", script.display())),
+    }
+    for l in &lines {
+        println!("{l}");
+    }
+}
+
+/// A private nginx-rtmp (nginx_rtmp.sh), stopped on drop.
+struct Nginx {
+    dir: tempfile::TempDir,
+    script: PathBuf,
+    ingest: String,
+    hls: String,
+}
+
+impl Nginx {
+    fn start(a: &Args, fragment: &str) -> Result<Self, String> {
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let script = a.bench_dir.join("nginx_rtmp.sh");
+        let out = Command::new("bash")
+            .arg(&script)
+            .args(["start"])
+            .arg(dir.path())
+            .args(["--fragment", fragment, "--playlist-length", "6s"])
+            .output()
+            .map_err(|e| e.to_string())?;
+        if !out.status.success() {
+            return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+        }
+        let line = String::from_utf8_lossy(&out.stdout).into_owned();
+        let field = |k: &str| {
+            line.split_whitespace()
+                .find_map(|w| w.strip_prefix(&format!("{k}=")))
+                .map(str::to_string)
+                .unwrap_or_default()
+        };
+        let n = Nginx { ingest: field("INGEST"), hls: field("HLS"), dir, script };
+        // hls.js runs on the page's origin: nginx must allow it, as openivs does (`*`).
+        let conf = n.dir.path().join("nginx.conf");
+        let text = std::fs::read_to_string(&conf).map_err(|e| e.to_string())?;
+        let text = text.replace(
+            "add_header Cache-Control no-cache;",
+            "add_header Cache-Control no-cache;\n            add_header Access-Control-Allow-Origin *;",
+        );
+        std::fs::write(&conf, text).map_err(|e| e.to_string())?;
+        let reload = Command::new("nginx")
+            .arg("-p")
+            .arg(n.dir.path())
+            .arg("-c")
+            .arg(&conf)
+            .args(["-s", "reload"])
+            .output();
+        if !reload.is_ok_and(|o| o.status.success()) {
+            return Err("nginx -s reload failed".into());
+        }
+        std::thread::sleep(Duration::from_secs(1));
+        Ok(n)
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = Command::new("bash").arg(&self.script).arg("stop").arg(self.dir.path()).output();
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let a = parse_args();
+    if let Some(what) = browser::missing() {
+        usage(&what);
+    }
+    println!(
+        "latency-bench: {} s per run, {} s warm-up; {} cpus; load {} at start",
+        a.seconds,
+        a.warmup,
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+        loadavg()
+    );
+    let mut results = Vec::new();
+    let s = Server::start();
+    println!("openivs: {} ({})", conformance::binary().display(), s.endpoint);
+    let c = s.client();
+    for mode in &a.modes {
+        let (latency, name) = match mode.as_str() {
+            "low" => (ChannelLatencyMode::LowLatency, "LOW"),
+            _ => (ChannelLatencyMode::NormalLatency, "NORMAL"),
+        };
+        for purpose in ["glass", "availability"] {
+            if purpose == "availability" && !a.availability {
+                continue;
+            }
+            let out = c
+                .create_channel()
+                .insecure_ingest(true)
+                .latency_mode(latency.clone())
+                .send()
+                .await
+                .expect("create channel");
+            let ch = out.channel().expect("channel");
+            let url = ch.playback_url().expect("playbackUrl").to_string();
+            let key = out.stream_key().and_then(|k| k.value()).expect("key").to_string();
+            let ingest = format!("{}/app/{key}", s.rtmp_url);
+            if purpose == "glass" {
+                results.push(glass_to_glass(&a, &format!("openivs {name}"), &ingest, &url));
+            } else {
+                availability(&a, &format!("openivs {name}"), &ingest, &url);
+            }
+        }
+    }
+    drop(s);
+    if a.nginx {
+        for frag in &a.nginx_fragments {
+            let label = format!("nginx-rtmp hls_fragment={frag}");
+            match Nginx::start(&a, frag) {
+                Ok(n) => {
+                    let url = format!("{}/lat.m3u8", n.hls);
+                    results.push(glass_to_glass(&a, &label, &format!("{}/lat", n.ingest), &url));
+                    if a.availability {
+                        let url = format!("{}/av.m3u8", n.hls);
+                        availability(&a, &label, &format!("{}/av", n.ingest), &url);
+                    }
+                }
+                Err(e) => println!("{label}: could not start: {e}"),
+            }
+        }
+    }
+    println!("\n| server | glass-to-glass p50 | p90 | p99 | frames | hls.js estimate | load |");
+    println!("|---|---|---|---|---|---|---|");
+    for m in &results {
+        let l = &m.latency;
+        let ms =
+            |k: &str| l[k].as_f64().map(|v| format!("{:.2} s", v / 1000.0)).unwrap_or_else(|| "—".into());
+        println!(
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            m.label,
+            ms("p50"),
+            ms("p90"),
+            ms("p99"),
+            l["count"],
+            m.hls_estimate.as_f64().map(|v| format!("{v:.2} s")).unwrap_or_else(|| "—".into()),
+            m.load
+        );
+    }
+}
