@@ -92,6 +92,10 @@ struct ServeArgs {
     /// PEM private key for RTMPS.
     #[arg(long, env = "OPENIVS_TLS_KEY", requires = "tls_cert")]
     tls_key: Option<PathBuf>,
+    /// MaxMind-format GeoIP database (GeoLite2/GeoIP2 Country or City .mmdb) to enforce the
+    /// allowedCountries of playback restriction policies; without it countries are not enforced.
+    #[arg(long, env = "OPENIVS_GEOIP_DB", value_name = "PATH")]
+    geoip_db: Option<PathBuf>,
     /// Seconds without media after which an encoder is disconnected (IVS: 30).
     #[arg(long, env = "OPENIVS_INGEST_STARVATION_SECS", default_value_t = 30.0)]
     ingest_starvation_secs: f64,
@@ -150,6 +154,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
             ..Default::default()
         },
         rate_limits: !args.disable_rate_limits,
+        geoip_db: args.geoip_db,
         root_key,
         account_id: env("OPENIVS_ACCOUNT_ID"),
         shutdown_grace: std::time::Duration::try_from_secs_f64(args.shutdown_grace_secs)

@@ -42,6 +42,9 @@ pub struct ServeConfig {
     pub ingest_limits: openivs_media::rtmp::Limits,
     /// IVS's API rate limits.
     pub rate_limits: bool,
+    /// A MaxMind-format GeoIP database (GeoLite2/GeoIP2 Country or City) for restriction policies'
+    /// `allowedCountries`; without one, countries are not enforced.
+    pub geoip_db: Option<PathBuf>,
     /// Root key of the default account (`OPENIVS_ROOT_ACCESS_KEY_ID` / `..._SECRET_ACCESS_KEY`).
     pub root_key: Option<(String, String)>,
     /// Account id of the default account (`OPENIVS_ACCOUNT_ID`).
@@ -227,6 +230,12 @@ pub async fn start(
     let paging_hex = store.meta_get_or_init("paging_key", &hex::encode(ids::bytes::<32>())).await?;
     let mut paging_key = [0u8; 32];
     hex::decode_to_slice(&paging_hex, &mut paging_key).context("stored paging key is not 32 bytes of hex")?;
+    let session_hex =
+        store.meta_get_or_init("playback_session_key", &hex::encode(ids::bytes::<32>())).await?;
+    let mut session_key = [0u8; 32];
+    hex::decode_to_slice(&session_hex, &mut session_key)
+        .context("stored session key is not 32 bytes of hex")?;
+    let geo = cfg.geoip_db.as_deref().map(crate::playback::access::Geo::open).transpose()?;
     let listener = tokio::net::TcpListener::bind(cfg.api_listen)
         .await
         .with_context(|| format!("binding {}", cfg.api_listen))?;
@@ -268,7 +277,7 @@ pub async fn start(
     let registry = Arc::new(crate::ingest::Registry::default());
     let store: Arc<dyn Store> = store;
     let svc = Arc::new(Service::new(store.clone(), urls, registry.clone(), paging_key, cfg.rate_limits));
-    let ingest = Arc::new(crate::ingest::Ingest::new(store, svc.clone(), registry.clone()));
+    let ingest = Arc::new(crate::ingest::Ingest::new(store.clone(), svc.clone(), registry.clone()));
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let limits = cfg.ingest_limits.clone();
     openivs_media::rtmp::serve(rtmps, Some(tls), ingest.clone(), limits.clone(), stop_rx.clone())?;
@@ -278,7 +287,7 @@ pub async fn start(
     };
     let grace = cfg.shutdown_grace;
     let (down_tx, mut down_rx) = tokio::sync::watch::channel(false);
-    let pb = Arc::new(crate::playback::Playback { registry: registry.clone() });
+    let pb = Arc::new(crate::playback::Playback::new(registry.clone(), store.clone(), session_key, geo));
     let (app, playback_task) = match playback {
         None => (crate::api::router(svc).merge(crate::playback::router(pb)), None),
         Some(l) => {

@@ -52,6 +52,8 @@ pub struct LiveEntry {
     pub hub: Hub,
     /// HLS playback of the stream, once started.
     pub playback: std::sync::OnceLock<Arc<crate::playback::live::Live>>,
+    /// Its playback sessions, for `viewerCount`.
+    pub viewers: crate::playback::viewers::Viewers,
     stop: watch::Sender<bool>,
 }
 
@@ -69,6 +71,7 @@ impl LiveEntry {
             health: Mutex::new(StreamHealth::Healthy),
             hub: Hub::new(),
             playback: std::sync::OnceLock::new(),
+            viewers: Default::default(),
             stop: watch::channel(false).0,
         }
     }
@@ -84,7 +87,8 @@ impl LiveEntry {
             stream_id: self.stream_id.clone(),
             start_time: self.start_time,
             health: lock(&self.health).clone(),
-            viewer_count: 0,
+            // Distinct playback sessions seen lately (playback::viewers says why 15 s).
+            viewer_count: self.viewers.count(std::time::Instant::now()) as i64,
             seq: self.seq,
         }
     }
