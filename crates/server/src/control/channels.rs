@@ -141,6 +141,11 @@ impl Service {
     }
 
     /// `DeleteChannel`: also deletes its stream key; refused while live.
+    ///
+    /// An encoder may be authorizing while this runs. Ingest registers the stream as live first and
+    /// then checks that its key (and so the channel) still exists; here the live check comes first
+    /// and the delete second, and after the delete any stream that went live in between is stopped.
+    /// Whatever the interleaving, the channel either stays (409) or ends with no stream live on it.
     pub async fn delete_channel(&self, ctx: &Ctx, input: DeleteChannelRequest) -> DomainResult<()> {
         let arn = input.arn.unwrap_or_default();
         self.load(ctx, ResourceType::Channel, &arn).await?;
@@ -149,7 +154,11 @@ impl Service {
                 "Channel {arn} is live; stop the stream before deleting it"
             )));
         }
-        self.delete_record(ctx, ResourceType::Channel, &arn).await
+        self.delete_record(ctx, ResourceType::Channel, &arn).await?;
+        if self.live.stop(&arn) {
+            tracing::info!(channel = %arn, "a stream that went live while its channel was deleted was stopped");
+        }
+        Ok(())
     }
 
     /// `ListChannels`: at most one filter.

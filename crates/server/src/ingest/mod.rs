@@ -7,6 +7,9 @@ pub mod registry;
 pub mod session;
 pub mod tls;
 
+#[cfg(test)]
+mod race_tests;
+
 pub use registry::Registry;
 
 use crate::control::Service;
@@ -90,6 +93,20 @@ impl IngestHandler for Ingest {
         ));
         if !self.registry.try_insert(entry.clone()) {
             return Err(Self::refuse(&req, Refusal::AlreadyPublishing, Some(&channel_arn)));
+        }
+        // DeleteChannel or DeleteStreamKey may have run since the lookups above. Now that the stream
+        // is registered (DeleteChannel refuses from here on, and stops what it missed), the key must
+        // still be there; otherwise the channel would be live without a channel or a key.
+        match self.store.find_unique(ResourceType::StreamKey, &req.stream_key).await {
+            Ok(Some(k)) if k.arn == key.arn => {}
+            found => {
+                self.registry.remove(&entry);
+                if let Err(e) = found {
+                    tracing::error!(error = %e, "stream key re-check failed");
+                    return Err(Self::refuse(&req, Refusal::Unavailable, Some(&channel_arn)));
+                }
+                return Err(Self::refuse(&req, Refusal::BadKey, Some(&channel_arn)));
+            }
         }
         crate::playback::live::start(&entry, &channel);
         let mut doc = StreamSession {
