@@ -14,16 +14,18 @@ use crate::connect::ClientArgs;
 use crate::error::Failure;
 use crate::output::{self, Format};
 
-/// IVS's port for RTMP without TLS.
-const RTMP_PORT: u16 = 1935;
-
 #[derive(clap::Args)]
 pub struct IngestUrlArgs {
     /// The channel: its ARN, or its name.
     channel: String,
-    /// A plain RTMP URL (port 1935) instead of RTMPS; the channel must allow insecure ingest.
+    /// A plain RTMP URL instead of RTMPS; the channel must allow insecure ingest.
     #[arg(long)]
     insecure: bool,
+    /// The port of plain RTMP ingest, for `--insecure`. The API names only the RTMPS endpoint
+    /// (`ingestEndpoint`), so this cannot be looked up: give the port of `openivs serve --rtmp-listen`
+    /// when it is not the default (IVS's and openivs's 1935).
+    #[arg(long, default_value_t = 1935, requires = "insecure")]
+    rtmp_port: u16,
     #[command(flatten)]
     client: ClientArgs,
 }
@@ -64,7 +66,7 @@ pub async fn run(args: IngestUrlArgs) -> Result<(), Failure> {
         .stream_key
         .unwrap_or_default();
     let url = ingest_url(&channel, &key).map_err(|e| Failure::other(format!("channel {arn}: {e}")))?;
-    let url = if args.insecure { insecure(&url, &channel) } else { url };
+    let url = if args.insecure { insecure(&url, &channel, args.rtmp_port) } else { url };
     match args.client.output {
         None => output::emit(&format!("{url}\n")),
         Some(format) => {
@@ -81,8 +83,8 @@ pub async fn run(args: IngestUrlArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-/// `rtmps://host:port/app/key` → `rtmp://host:1935/app/key`.
-fn insecure(url: &str, channel: &Channel) -> String {
+/// `rtmps://host:port/app/key` → `rtmp://host:<rtmp_port>/app/key`.
+fn insecure(url: &str, channel: &Channel, rtmp_port: u16) -> String {
     if channel.insecure_ingest != Some(true) {
         eprintln!(
             "note: the channel does not allow insecure ingest (openivs ivs update-channel --insecure-ingest)"
@@ -94,7 +96,7 @@ fn insecure(url: &str, channel: &Channel) -> String {
         Some((h, p)) if p.bytes().all(|b| b.is_ascii_digit()) => h,
         _ => authority,
     };
-    format!("rtmp://{host}:{RTMP_PORT}/{path}")
+    format!("rtmp://{host}:{rtmp_port}/{path}")
 }
 
 /// The ARN of the channel named `name` (it must be the only one).
@@ -123,9 +125,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn insecure_urls_use_rtmp_on_1935() {
+    fn insecure_urls_use_rtmp_on_the_given_port() {
         let c = Channel { insecure_ingest: Some(true), ..Default::default() };
-        assert_eq!(insecure("rtmps://127.0.0.1:4443/app/sk_x", &c), "rtmp://127.0.0.1:1935/app/sk_x");
-        assert_eq!(insecure("rtmps://a.b:443/app/k", &c), "rtmp://a.b:1935/app/k");
+        assert_eq!(insecure("rtmps://127.0.0.1:4443/app/sk_x", &c, 1935), "rtmp://127.0.0.1:1935/app/sk_x");
+        assert_eq!(insecure("rtmps://a.b:443/app/k", &c, 1935), "rtmp://a.b:1935/app/k");
+        assert_eq!(insecure("rtmps://a.b/app/k", &c, 19350), "rtmp://a.b:19350/app/k");
+    }
+
+    #[test]
+    fn the_rtmp_port_flag_is_parsed_and_needs_insecure() {
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            args: IngestUrlArgs,
+        }
+        use clap::Parser;
+        let parsed = Cli::try_parse_from(["x", "demo", "--insecure", "--rtmp-port", "19350"]).unwrap();
+        assert_eq!((parsed.args.insecure, parsed.args.rtmp_port), (true, 19350));
+        assert_eq!(Cli::try_parse_from(["x", "demo", "--insecure"]).unwrap().args.rtmp_port, 1935);
+        assert!(Cli::try_parse_from(["x", "demo", "--rtmp-port", "19350"]).is_err());
     }
 }
