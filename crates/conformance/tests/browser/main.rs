@@ -16,6 +16,7 @@ use aws_sdk_ivs::types::{ChannelLatencyMode, ContainerFormat};
 use conformance::Server;
 use conformance::browser::{self, Runner};
 use conformance::clock_pattern::ClockPublisher;
+use openivs_client::token::{PlaybackClaims, PlaybackTokenSigner, playback_url_with_token};
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
@@ -37,7 +38,7 @@ const LOW: Kind = Kind { latency: ChannelLatencyMode::LowLatency, fmp4: false, a
 const NORMAL: Kind = Kind { latency: ChannelLatencyMode::NormalLatency, fmp4: false, authorized: false };
 
 /// A new channel (RTMP allowed); its ARN, playback URL and stream key.
-async fn channel(c: &Client, kind: Kind) -> (String, String, String) {
+async fn channel(c: &Client, kind: &Kind) -> (String, String, String) {
     let mut req = c
         .create_channel()
         .insecure_ingest(true)
@@ -93,7 +94,7 @@ fn print_latency(name: &str, r: &Value) {
 async fn play(kind: Kind, seconds: u32, extra: &[&str]) -> Value {
     let s = Server::start();
     let c = s.client();
-    let (_, url, key) = channel(&c, kind).await;
+    let (_, url, key) = channel(&c, &kind).await;
     let _publisher = ClockPublisher::start(&format!("{}/app/{key}", s.rtmp_url)).expect("ffmpeg");
     assert_eq!(wait_live(&s, &url, Duration::from_secs(30)), 200, "the playback URL never answered 200");
     let secs = seconds.to_string();
@@ -128,4 +129,59 @@ async fn hls_js_plays_a_normal_latency_channel() {
     let r = play(NORMAL, 10, &[]).await;
     assert_eq!(r["lowLatency"]["partTarget"], 0, "NORMAL is classic HLS: {r}");
     print_latency("NORMAL", &r);
+}
+
+/// A private channel: hls.js is refused (403) without a token, and plays with one minted by the client
+/// crate's signer with a key pair imported by ImportPlaybackKeyPair, bound to the page's origin with
+/// strict origin enforcement; the same token on a page of another origin is refused.
+#[tokio::test(flavor = "multi_thread")]
+async fn hls_js_plays_a_private_channel_only_with_a_token() {
+    if !tools_available() {
+        return;
+    }
+    let _one = ONE_AT_A_TIME.lock().await;
+    let s = Server::start();
+    let c = s.client();
+    let (arn, url, key) = channel(&c, &Kind { authorized: true, ..LOW }).await;
+    let pair = PlaybackTokenSigner::generate().expect("key pair");
+    c.import_playback_key_pair()
+        .name("browser")
+        .public_key_material(pair.signer.public_key_pem())
+        .send()
+        .await
+        .expect("ImportPlaybackKeyPair");
+    let _publisher = ClockPublisher::start(&format!("{}/app/{key}", s.rtmp_url)).expect("ffmpeg");
+    assert_eq!(wait_live(&s, &url, Duration::from_secs(30)), 403, "a private channel without a token");
+
+    let mut refused = Runner::start(&url, &["--expect", "refused", "--status", "403", "--timeout", "20"]);
+    assert_ok("no token", &refused.result(Duration::from_secs(90)));
+
+    let port = free_port();
+    let origin = format!("http://127.0.0.1:{port}");
+    let claims = PlaybackClaims::new(arn.clone(), Duration::from_secs(600))
+        .allowed_origin(origin.clone())
+        .strict_origin_enforcement(true);
+    let token = pair.signer.sign(&claims).expect("token");
+    let with_token = playback_url_with_token(&url, &token);
+    let port_arg = port.to_string();
+    let mut plays = Runner::start(
+        &with_token,
+        &["--barcode", "--seconds", "8", "--min-advance", "3", "--timeout", "40", "--port", &port_arg],
+    );
+    let r = plays.result(Duration::from_secs(120));
+    assert_ok("with a token", &r);
+    assert_eq!(r["origin"], origin.as_str());
+    print_latency("private LOW", &r);
+
+    // The same token from a page of another origin: strict origin enforcement refuses it.
+    let mut elsewhere = Runner::start(&with_token, &["--expect", "refused", "--timeout", "20"]);
+    assert_ok("another origin", &elsewhere.result(Duration::from_secs(90)));
+}
+
+/// A free loopback port (for the page's origin, which the token names before the page exists).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
 }
