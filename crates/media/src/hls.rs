@@ -3,7 +3,7 @@
 //! segment window (§4.4.3). Pure text formatting; the server decides the URIs.
 
 use crate::frame::{AudioConfig, VideoConfig};
-use crate::segmenter::Segment;
+use crate::segmenter::{OpenSegment, Part, Segment};
 use std::fmt::Write;
 
 /// What a multivariant playlist says about a rendition.
@@ -69,33 +69,135 @@ pub fn multivariant(info: &VariantInfo, media_uri: &str) -> String {
     out
 }
 
-/// The live media playlist of a segment window; `uri` names each segment.
-pub fn media_playlist<'a>(
-    segments: impl IntoIterator<Item = &'a Segment>,
-    target_ms: i64,
-    ended: bool,
-    uri: impl Fn(&Segment) -> String,
-) -> String {
-    let segments: Vec<&Segment> = segments.into_iter().collect();
+/// How a media playlist names what it lists.
+pub trait Uris {
+    /// A whole segment.
+    fn segment(&self, seq: u64) -> String;
+    /// Part `index` of segment `seq`.
+    fn part(&self, seq: u64, index: u32) -> String;
+    /// An initialization section (fMP4).
+    fn init(&self, id: u32) -> String;
+}
+
+/// What a media playlist shows.
+pub struct MediaPlaylist<'a> {
+    /// The finished segments, oldest first.
+    pub segments: &'a [Segment],
+    /// The segment being written (its finished parts), low latency only.
+    pub open: Option<&'a OpenSegment>,
+    /// The configured target duration, ms.
+    pub target_ms: i64,
+    /// The part target, ms, for low-latency playlists.
+    pub part_target_ms: Option<i64>,
+    /// The stream ended.
+    pub ended: bool,
+}
+
+/// Closed segments that list their parts (the last three target durations, rfc8216bis §4.4.4.9).
+const LISTED_PART_SEGMENTS: usize = 3;
+
+fn secs(ms: i64) -> String {
+    format!("{}.{:03}", ms / 1000, ms % 1000)
+}
+
+/// The live media playlist (RFC 8216 §4.4.3; rfc8216bis §4.4.3.7-8, §4.4.4.9, §4.4.5.3 for low
+/// latency): segments with their dates, and for low latency the server control, the parts of the
+/// last segments and of the open one, and a preload hint for the next part.
+pub fn media_playlist(p: &MediaPlaylist<'_>, uris: &dyn Uris) -> String {
     // §4.3.3.1: every EXTINF, rounded to the nearest integer, must be at most the target duration.
-    let longest = segments.iter().map(|s| s.duration_ms).max().unwrap_or(0).max(target_ms);
-    let target = (longest + 500) / 1000;
-    let first = segments.first().map(|s| s.seq).unwrap_or(0);
-    let mut out = String::from("#EXTM3U\n#EXT-X-VERSION:3\n");
-    let _ = write!(out, "#EXT-X-TARGETDURATION:{}\n#EXT-X-MEDIA-SEQUENCE:{first}\n", target.max(1));
-    for s in &segments {
-        let _ = write!(out, "#EXTINF:{}.{:03},\n{}\n", s.duration_ms / 1000, s.duration_ms % 1000, uri(s));
+    let longest = p.segments.iter().map(|s| s.duration_ms).max().unwrap_or(0).max(p.target_ms);
+    let target = ((longest + 500) / 1000).max(1);
+    let first = p.segments.first().map(|s| s.seq).or(p.open.map(|o| o.seq)).unwrap_or(0);
+    let has_init = p.segments.iter().any(|s| s.init.is_some()) || p.open.is_some_and(|o| o.init.is_some());
+    // EXT-X-MAP in a media playlist needs version 6, as do the low-latency tags' players.
+    let version = if has_init || p.part_target_ms.is_some() { 6 } else { 3 };
+    let mut out = format!("#EXTM3U\n#EXT-X-VERSION:{version}\n#EXT-X-TARGETDURATION:{target}\n");
+    if let Some(part) = p.part_target_ms {
+        let _ = writeln!(
+            out,
+            "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK={},HOLD-BACK={}",
+            secs(3 * part),
+            secs(3 * target * 1000)
+        );
+        let _ = writeln!(out, "#EXT-X-PART-INF:PART-TARGET={}", secs(part));
     }
-    if ended {
+    let _ = writeln!(out, "#EXT-X-MEDIA-SEQUENCE:{first}");
+    if p.segments.iter().all(|s| s.independent) {
+        out.push_str("#EXT-X-INDEPENDENT-SEGMENTS\n");
+    }
+    let listed_from = p.segments.len().saturating_sub(LISTED_PART_SEGMENTS);
+    let mut map: Option<u32> = None;
+    let mut head = |out: &mut String, init: Option<&std::sync::Arc<crate::segmenter::InitSegment>>, date| {
+        if let Some(i) = init.filter(|i| map != Some(i.id)) {
+            let _ = writeln!(out, "#EXT-X-MAP:URI=\"{}\"", uris.init(i.id));
+            map = Some(i.id);
+        }
+        if let Some(ms) = date {
+            let _ = writeln!(out, "#EXT-X-PROGRAM-DATE-TIME:{}", rfc3339_ms(ms));
+        }
+    };
+    let low = p.part_target_ms.is_some();
+    for (i, s) in p.segments.iter().enumerate() {
+        head(&mut out, s.init.as_ref(), s.program_date_ms);
+        if low && i >= listed_from {
+            parts(&mut out, s.seq, &s.parts, uris);
+        }
+        let _ = write!(out, "#EXTINF:{},\n{}\n", secs(s.duration_ms), uris.segment(s.seq));
+    }
+    if let Some(o) = p.open.filter(|_| low) {
+        head(&mut out, o.init.as_ref(), o.program_date_ms);
+        parts(&mut out, o.seq, &o.parts, uris);
+    }
+    if p.ended {
         out.push_str("#EXT-X-ENDLIST\n");
+    } else if low {
+        let next = match p.open {
+            Some(o) => (o.seq, o.parts.len() as u32),
+            None => (p.segments.last().map_or(0, |s| s.seq + 1), 0),
+        };
+        let _ = writeln!(out, "#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"{}\"", uris.part(next.0, next.1));
     }
     out
+}
+
+fn parts(out: &mut String, seq: u64, parts: &[Part], uris: &dyn Uris) {
+    for part in parts {
+        let _ = write!(
+            out,
+            "#EXT-X-PART:DURATION={},URI=\"{}\"",
+            secs(part.duration_ms),
+            uris.part(seq, part.index)
+        );
+        out.push_str(if part.independent { ",INDEPENDENT=YES\n" } else { "\n" });
+    }
+}
+
+/// Unix ms as RFC 3339 with milliseconds in UTC (`2026-11-26T15:30:06.123Z`).
+pub fn rfc3339_ms(ms: i64) -> String {
+    let (days, rem) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
+    let (y, m, d) = civil_from_days(days);
+    let (h, min, s, milli) = (rem / 3_600_000, rem / 60_000 % 60, rem / 1000 % 60, rem % 1000);
+    format!("{y:04}-{m:02}-{d:02}T{h:02}:{min:02}:{s:02}.{milli:03}Z")
+}
+
+/// The proleptic Gregorian date of a day count from 1970-01-01 (400-year eras of 146097 days).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use bytes::Bytes;
+    use std::sync::Arc;
 
     fn seg(seq: u64, duration_ms: i64, len: usize) -> Segment {
         Segment {
@@ -104,7 +206,27 @@ mod tests {
             duration_ms,
             video_frames: (duration_ms * 30 / 1000) as u32,
             independent: true,
+            program_date_ms: None,
+            init: None,
+            parts: Arc::new([]),
             data: Bytes::from(vec![0; len]),
+        }
+    }
+
+    fn part(index: u32, duration_ms: i64, independent: bool) -> Part {
+        Part { index, start_ms: 0, duration_ms, independent, data: Bytes::new() }
+    }
+
+    struct Names;
+    impl Uris for Names {
+        fn segment(&self, seq: u64) -> String {
+            format!("s/{seq}.ts")
+        }
+        fn part(&self, seq: u64, index: u32) -> String {
+            format!("s/{seq}.{index}.ts?t=1")
+        }
+        fn init(&self, id: u32) -> String {
+            format!("s/init{id}.mp4")
         }
     }
 
@@ -143,12 +265,76 @@ mod tests {
     #[test]
     fn media_playlist_lists_the_window() {
         let segs = [seg(7, 2002, 1), seg(8, 2600, 1)];
-        let text = media_playlist(&segs, 2000, false, |s| format!("s/{}.ts", s.seq));
+        let p = MediaPlaylist {
+            segments: &segs,
+            open: None,
+            target_ms: 2000,
+            part_target_ms: None,
+            ended: false,
+        };
         assert_eq!(
-            text,
+            media_playlist(&p, &Names),
             "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:3\n#EXT-X-MEDIA-SEQUENCE:7\n\
-             #EXTINF:2.002,\ns/7.ts\n#EXTINF:2.600,\ns/8.ts\n"
+             #EXT-X-INDEPENDENT-SEGMENTS\n#EXTINF:2.002,\ns/7.ts\n#EXTINF:2.600,\ns/8.ts\n"
         );
-        assert!(media_playlist(&segs, 2000, true, |_| String::new()).ends_with("#EXT-X-ENDLIST\n"));
+        let ended = MediaPlaylist { ended: true, ..p };
+        assert!(media_playlist(&ended, &Names).ends_with("#EXT-X-ENDLIST\n"));
+    }
+
+    #[test]
+    fn low_latency_playlists_list_recent_parts_and_hint_the_next() {
+        let mut segs: Vec<Segment> = (0..5).map(|i| seg(i, 2000, 1)).collect();
+        segs[0].independent = false;
+        for s in &mut segs[1..] {
+            s.parts = Arc::from(vec![part(0, 334, true), part(1, 333, false)]);
+            s.program_date_ms = Some(1_764_171_006_123 + s.seq as i64 * 2000);
+        }
+        let open = OpenSegment {
+            seq: 5,
+            program_date_ms: Some(1_764_171_016_123),
+            init: None,
+            parts: vec![part(0, 334, true)],
+        };
+        let p = MediaPlaylist {
+            segments: &segs,
+            open: Some(&open),
+            target_ms: 2000,
+            part_target_ms: Some(334),
+            ended: false,
+        };
+        let text = media_playlist(&p, &Names);
+        assert!(
+            text.starts_with(
+                "#EXTM3U\n#EXT-X-VERSION:6\n#EXT-X-TARGETDURATION:2\n\
+             #EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=1.002,HOLD-BACK=6.000\n\
+             #EXT-X-PART-INF:PART-TARGET=0.334\n#EXT-X-MEDIA-SEQUENCE:0\n#EXTINF:2.000,\ns/0.ts\n"
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("INDEPENDENT-SEGMENTS"), "segment 0 does not start with a keyframe");
+        // Segment 1 is more than three segments back: no parts; 2, 3, 4 and the open 5 have them.
+        assert!(!text.contains("s/1.0.ts") && text.contains("s/2.0.ts"), "{text}");
+        assert!(
+            text.contains(
+                "#EXT-X-PROGRAM-DATE-TIME:2025-11-26T15:30:14.123Z\n\
+             #EXT-X-PART:DURATION=0.334,URI=\"s/4.0.ts?t=1\",INDEPENDENT=YES\n\
+             #EXT-X-PART:DURATION=0.333,URI=\"s/4.1.ts?t=1\"\n#EXTINF:2.000,\ns/4.ts\n\
+             #EXT-X-PROGRAM-DATE-TIME:2025-11-26T15:30:16.123Z\n\
+             #EXT-X-PART:DURATION=0.334,URI=\"s/5.0.ts?t=1\",INDEPENDENT=YES\n\
+             #EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"s/5.1.ts?t=1\"\n"
+            ),
+            "{text}"
+        );
+        assert!(text.ends_with("PRELOAD-HINT:TYPE=PART,URI=\"s/5.1.ts?t=1\"\n"));
+        let ended = media_playlist(&MediaPlaylist { ended: true, ..p }, &Names);
+        assert!(ended.ends_with("#EXT-X-ENDLIST\n") && !ended.contains("PRELOAD-HINT"));
+    }
+
+    #[test]
+    fn dates_are_rfc3339_in_utc() {
+        assert_eq!(rfc3339_ms(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(rfc3339_ms(951_782_400_001), "2000-02-29T00:00:00.001Z");
+        assert_eq!(rfc3339_ms(4_102_444_799_999), "2099-12-31T23:59:59.999Z");
+        assert_eq!(rfc3339_ms(-1), "1969-12-31T23:59:59.999Z");
     }
 }

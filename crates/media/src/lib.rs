@@ -13,6 +13,7 @@ pub mod frame;
 pub mod hls;
 pub mod hub;
 pub mod ingest;
+mod mux;
 pub mod rtmp;
 pub mod segmenter;
 pub mod sps;

@@ -1,19 +1,33 @@
-//! The HLS segmenter (RFC 8216 §3, §6.2.2): hub items in, MPEG-TS segments out. Pure and synchronous:
-//! a segment opens at a video keyframe (at any audio frame for a stream without video) and closes at
-//! the first keyframe once it holds at least the target duration. The last few segments stay in a
-//! bounded window as [`Bytes`], which any number of viewers share without copying.
+//! The HLS segmenter (RFC 8216 §3, §6.2.2; draft-pantos-hls-rfc8216bis §4.4.4.9 for partial segments):
+//! hub items in, segments out. Pure and synchronous: a segment opens at a video keyframe (at any audio
+//! frame for a stream without video) and closes at the first keyframe once it holds at least the target
+//! duration. With a part target (low-latency channels) each segment is also cut into partial segments
+//! of at most that duration, at frame boundaries; a segment's bytes are exactly its parts' bytes in
+//! order, so a player may fetch either. The last few segments stay in a bounded window as [`Bytes`],
+//! which any number of viewers share without copying.
 
 use crate::frame::{AudioConfig, MediaItem, Track, VideoConfig};
-use crate::ts::{AdtsParams, AvcParams, TS_MASK, TsMuxer};
+use crate::mux::{Muxer, Sample, SampleKind};
+use crate::ts::{AdtsParams, AvcParams, TS_MASK};
 use bytes::Bytes;
 use std::collections::VecDeque;
 use std::sync::Arc;
+
+/// The container segments are written in (the channel's `containerFormat`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Container {
+    /// MPEG-2 transport stream (`TS`, the default).
+    #[default]
+    Ts,
+}
 
 /// How segments are cut and how many are kept.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SegmenterConfig {
     /// Target segment duration, ms; segments close at the first keyframe after it.
     pub target_ms: i64,
+    /// Partial segments of at most this duration, ms (low-latency HLS); `None` for classic HLS.
+    pub part_target_ms: Option<i64>,
     /// Segments kept for playlists (older ones are dropped).
     pub window: usize,
     /// A segment is closed at this size even without a keyframe, so a stream that never sends one
@@ -21,15 +35,71 @@ pub struct SegmenterConfig {
     pub max_segment_bytes: usize,
     /// Likewise, the longest a segment may last, ms.
     pub max_segment_ms: i64,
+    /// The container.
+    pub container: Container,
 }
+
+/// The part target of low-latency channels: 334 ms, ten frames at 30 fps (eight at 25, twenty at 60).
+/// hls.js starts a low-latency stream `PART-HOLD-BACK` (three part targets, ≈ 1 s) behind the newest
+/// part, and a frame waits at most one part target before its part is published, so this leaves room
+/// for the encoder's own delay within the 2 s glass-to-glass goal; 0.5 s parts would already spend 2 s
+/// in hold-back and part accumulation alone. Shorter parts cost more requests per viewer for no gain
+/// hls.js can use (its playlist reload and part fetch round trips dominate below ~0.3 s).
+pub const PART_TARGET_MS: i64 = 334;
+
+/// How many closed segments keep their parts (the playlist lists parts for the last three target
+/// durations, rfc8216bis §4.4.4.9; one more so a client a reload behind still finds what it asked for).
+pub const SEGMENTS_WITH_PARTS: usize = 4;
 
 impl SegmenterConfig {
     /// Classic HLS (a channel with `latencyMode` NORMAL): 6 s segments, a 60 s window.
-    pub const NORMAL: SegmenterConfig =
-        SegmenterConfig { target_ms: 6000, window: 10, max_segment_bytes: 32 << 20, max_segment_ms: 20_000 };
-    /// A channel with `latencyMode` LOW: 2 s segments, a 20 s window.
-    pub const LOW: SegmenterConfig =
-        SegmenterConfig { target_ms: 2000, window: 10, max_segment_bytes: 16 << 20, max_segment_ms: 10_000 };
+    pub const NORMAL: SegmenterConfig = SegmenterConfig {
+        target_ms: 6000,
+        part_target_ms: None,
+        window: 10,
+        max_segment_bytes: 32 << 20,
+        max_segment_ms: 20_000,
+        container: Container::Ts,
+    };
+    /// A channel with `latencyMode` LOW: 2 s segments of 334 ms parts, a 20 s window.
+    pub const LOW: SegmenterConfig = SegmenterConfig {
+        target_ms: 2000,
+        part_target_ms: Some(PART_TARGET_MS),
+        window: 10,
+        max_segment_bytes: 16 << 20,
+        max_segment_ms: 10_000,
+        container: Container::Ts,
+    };
+
+    /// The same cutting with another container.
+    pub const fn with_container(mut self, container: Container) -> Self {
+        self.container = container;
+        self
+    }
+}
+
+/// A partial segment.
+#[derive(Clone, Debug)]
+pub struct Part {
+    /// Its index within its segment (0 first).
+    pub index: u32,
+    /// Decoding time of its first frame, ms on the publisher's clock.
+    pub start_ms: i64,
+    /// Duration, ms.
+    pub duration_ms: i64,
+    /// True when it starts with a keyframe.
+    pub independent: bool,
+    /// Its bytes (TS packets, or one `moof`+`mdat`).
+    pub data: Bytes,
+}
+
+/// An fMP4 initialization section (`EXT-X-MAP`), shared by the segments that need it.
+#[derive(Debug)]
+pub struct InitSegment {
+    /// Its number within the stream (a new one when a codec configuration changes).
+    pub id: u32,
+    /// `ftyp` + `moov`.
+    pub data: Bytes,
 }
 
 /// One finished segment.
@@ -45,8 +115,27 @@ pub struct Segment {
     pub video_frames: u32,
     /// True when it starts with a keyframe (false only for a segment closed by a size or time limit).
     pub independent: bool,
-    /// The MPEG-TS bytes.
+    /// Wall-clock time of its first frame at ingest, Unix ms (`EXT-X-PROGRAM-DATE-TIME`).
+    pub program_date_ms: Option<i64>,
+    /// Its initialization section (fMP4 only).
+    pub init: Option<Arc<InitSegment>>,
+    /// Its parts (low latency), kept for the last [`SEGMENTS_WITH_PARTS`] segments, empty before.
+    pub parts: Arc<[Part]>,
+    /// The segment's bytes.
     pub data: Bytes,
+}
+
+/// The segment being written, as playlists show it: its finished parts.
+#[derive(Clone, Debug)]
+pub struct OpenSegment {
+    /// Its media sequence number.
+    pub seq: u64,
+    /// Wall-clock time of its first frame, Unix ms.
+    pub program_date_ms: Option<i64>,
+    /// Its initialization section (fMP4 only).
+    pub init: Option<Arc<InitSegment>>,
+    /// The parts finished so far.
+    pub parts: Vec<Part>,
 }
 
 struct Open {
@@ -54,7 +143,19 @@ struct Open {
     last_ms: i64,
     video_frames: u32,
     independent: bool,
-    buf: Vec<u8>,
+    program_date_ms: Option<i64>,
+    init: Option<Arc<InitSegment>>,
+    parts: Vec<Part>,
+    bytes: usize,
+    part: Pending,
+}
+
+/// The part being collected.
+struct Pending {
+    start_ms: i64,
+    independent: bool,
+    samples: Vec<Sample>,
+    bytes: usize,
 }
 
 /// Cuts one stream into segments.
@@ -64,12 +165,17 @@ pub struct Segmenter {
     audio: Option<Arc<AudioConfig>>,
     avc: Option<AvcParams>,
     adts: Option<AdtsParams>,
-    muxer: TsMuxer,
+    muxer: Muxer,
     open: Option<Open>,
     next_seq: u64,
     window: VecDeque<Segment>,
     rejected: u64,
     audio_clock: AudioClock,
+    /// (publisher ms, Unix ms) of one frame, to date the others.
+    clock: Option<(i64, i64)>,
+    last_video_dts: Option<i64>,
+    video_step_ms: i64,
+    generation: u64,
 }
 
 /// Audio timestamps from sample counts. RTMP carries milliseconds, so AAC frames of 21.33 ms arrive
@@ -80,8 +186,8 @@ pub struct Segmenter {
 /// stream's time is at most [`AUDIO_AHEAD_TICKS`] ahead of it or [`AUDIO_BEHIND_TICKS`] behind; beyond
 /// that (a real gap or discontinuity) it resynchronizes.
 #[derive(Default)]
-struct AudioClock {
-    /// 90 kHz time of the last resynchronization, before the 33-bit wrap.
+pub(crate) struct AudioClock {
+    /// 90 kHz time of the last resynchronization.
     base: Option<i64>,
     samples: i64,
 }
@@ -91,33 +197,58 @@ const AUDIO_AHEAD_TICKS: i64 = 4500;
 /// 2 s on the 90 kHz clock.
 const AUDIO_BEHIND_TICKS: i64 = 180_000;
 
+/// When an AAC frame starts: on the 90 kHz clock and in samples at the stream's rate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct AudioTime {
+    pub ticks: i64,
+    pub samples: i64,
+}
+
 impl AudioClock {
-    /// The 90 kHz PTS of an AAC frame (1024 samples at `rate`) whose stream time is `pts_ms`.
-    fn next(&mut self, pts_ms: i64, rate: u32) -> u64 {
+    /// The time of an AAC frame (1024 samples at `rate`) whose stream time is `pts_ms`.
+    pub(crate) fn at(&mut self, pts_ms: i64, rate: u32) -> AudioTime {
         let given = pts_ms.wrapping_add(OFFSET_MS).wrapping_mul(90);
         let rate = i64::from(rate.max(1));
         let counted = self.base.map(|b| b.wrapping_add(self.samples.wrapping_mul(90_000) / rate));
-        let at = match counted {
-            Some(c) if (-AUDIO_BEHIND_TICKS..=AUDIO_AHEAD_TICKS).contains(&given.wrapping_sub(c)) => c,
+        match counted {
+            Some(c) if (-AUDIO_BEHIND_TICKS..=AUDIO_AHEAD_TICKS).contains(&given.wrapping_sub(c)) => {}
             _ => {
                 self.base = Some(given);
                 self.samples = 0;
-                given
             }
+        }
+        let base = self.base.unwrap_or(given);
+        let at = AudioTime {
+            ticks: base.wrapping_add(self.samples.wrapping_mul(90_000) / rate),
+            samples: base.wrapping_mul(rate) / 90_000 + self.samples,
         };
         self.samples += 1024;
-        at as u64 & TS_MASK
+        at
+    }
+
+    /// The 33-bit MPEG-TS PTS of the next frame.
+    #[cfg(test)]
+    fn next(&mut self, pts_ms: i64, rate: u32) -> u64 {
+        self.at(pts_ms, rate).ticks as u64 & TS_MASK
     }
 }
 
 /// Offset added to publisher timestamps so the first PTS/DTS and PCR are not near zero: 1.4 s, as
 /// other muxers do, keeps PCR (100 ms behind DTS) and audio slightly before video from wrapping.
-const OFFSET_MS: i64 = 1400;
+pub(crate) const OFFSET_MS: i64 = 1400;
 
 /// A publisher timestamp in ms on the 33-bit 90 kHz clock.
 pub fn ts90(ms: i64) -> u64 {
     (ms.wrapping_add(OFFSET_MS).wrapping_mul(90) as u64) & TS_MASK
 }
+
+/// A publisher timestamp in ms on the (unwrapped) 90 kHz clock.
+pub(crate) fn ticks90(ms: i64) -> i64 {
+    ms.wrapping_add(OFFSET_MS).wrapping_mul(90)
+}
+
+/// A wall clock further than this from the stream's own time (a pause, a clock step) re-dates it.
+const CLOCK_SLACK_MS: i64 = 1000;
 
 impl Segmenter {
     /// A segmenter with no configuration yet.
@@ -128,13 +259,22 @@ impl Segmenter {
             audio: None,
             avc: None,
             adts: None,
-            muxer: TsMuxer::new(false, false),
+            muxer: Muxer::new(cfg.container),
             open: None,
             next_seq: 0,
             window: VecDeque::new(),
             rejected: 0,
             audio_clock: AudioClock::default(),
+            clock: None,
+            last_video_dts: None,
+            video_step_ms: 33,
+            generation: 0,
         }
+    }
+
+    /// How it cuts.
+    pub fn config(&self) -> &SegmenterConfig {
+        &self.cfg
     }
 
     /// The current video configuration (codec string, resolution, frame rate).
@@ -152,61 +292,108 @@ impl Segmenter {
         &self.window
     }
 
-    /// Frames that could not be written (malformed, or of a codec MPEG-TS segments do not carry).
+    /// The segment being written and its finished parts, if one is open.
+    pub fn open(&self) -> Option<OpenSegment> {
+        self.open.as_ref().map(|o| OpenSegment {
+            seq: self.next_seq,
+            program_date_ms: o.program_date_ms,
+            init: o.init.clone(),
+            parts: o.parts.clone(),
+        })
+    }
+
+    /// Counts finished parts and segments: a change means playlists have something new.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// Frames that could not be written (malformed, or of a codec these segments do not carry).
     pub fn rejected(&self) -> u64 {
         self.rejected
     }
 
     /// Takes one hub item; returns the segment it finished, if any.
     pub fn push(&mut self, item: MediaItem) -> Option<Segment> {
+        self.push_at(item, None)
+    }
+
+    /// Takes one hub item that arrived at `wall_ms` (Unix ms), which dates the segments.
+    pub fn push_at(&mut self, item: MediaItem, wall_ms: Option<i64>) -> Option<Segment> {
         match item {
             MediaItem::VideoConfig(v) => {
+                if self.video.as_deref() == Some(&*v) {
+                    return None;
+                }
+                // Frames after a new configuration go in a new segment (and, in fMP4, a new init).
+                let finished = self.close_now();
                 self.avc = crate::ts::params(Some(&v), None).0;
                 self.video = Some(v);
-                None
+                finished
             }
             MediaItem::AudioConfig(a) => {
+                if self.audio.as_deref() == Some(&*a) {
+                    return None;
+                }
+                let finished = self.close_now();
                 self.adts = AdtsParams::parse(&a.record).ok();
                 self.audio = Some(a);
-                None
+                self.audio_clock = AudioClock::default();
+                finished
             }
             MediaItem::Frame(f) => {
                 let is_video = f.track == Track::Video;
-                if (is_video && self.avc.is_none()) || (!is_video && self.adts.is_none()) {
+                let params_ok = match (&self.avc, &self.adts, is_video) {
+                    (Some(avc), _, true) => crate::ts::check_avcc(avc, &f.data).is_ok(),
+                    (_, Some(_), false) => f.data.len() + 7 < 1 << 13,
+                    _ => false,
+                };
+                if !params_ok {
                     self.rejected += 1;
                     return None;
                 }
+                if let Some(wall) = wall_ms {
+                    self.observe_clock(f.dts, wall);
+                }
                 let sync = if self.avc.is_some() { is_video && f.keyframe } else { !is_video };
-                let finished = match &self.open {
-                    None if !sync => return None,
-                    None => None,
-                    Some(o) => {
-                        let age = f.dts.saturating_sub(o.start_ms);
-                        let too_big =
-                            o.buf.len() >= self.cfg.max_segment_bytes || age >= self.cfg.max_segment_ms;
-                        if (sync && age >= self.cfg.target_ms) || too_big { self.close(f.dts) } else { None }
+                let cut_point = if self.avc.is_some() { is_video } else { !is_video };
+                let mut finished = None;
+                let was_open = self.open.is_some();
+                if let Some(o) = &self.open {
+                    let age = f.dts.saturating_sub(o.start_ms);
+                    let too_big = o.bytes + o.part.bytes >= self.cfg.max_segment_bytes
+                        || age >= self.cfg.max_segment_ms;
+                    if (sync && age >= self.cfg.target_ms) || too_big {
+                        finished = self.close(f.dts);
+                    } else if cut_point && self.part_due(f.dts, is_video) {
+                        self.close_part(f.dts, sync);
                     }
-                };
+                }
                 if self.open.is_none() {
+                    // A segment closed by a limit is followed at once, keyframe or not.
+                    if !sync && !was_open {
+                        return finished;
+                    }
                     self.start(f.dts, sync);
                 }
-                let Some(o) = self.open.as_mut() else { return finished };
-                let written = match (&self.avc, &self.adts, is_video) {
-                    (Some(avc), _, true) => {
-                        o.video_frames += 1;
-                        self.muxer.write_video(&mut o.buf, avc, &f.data, ts90(f.pts), ts90(f.dts), f.keyframe)
+                if is_video {
+                    if let Some(last) = self.last_video_dts.filter(|l| f.dts > *l) {
+                        self.video_step_ms = (f.dts - last).clamp(1, 1000);
                     }
-                    (_, Some(adts), false) => {
-                        let rate = self.audio.as_ref().map_or(48_000, |a| a.sample_rate);
-                        let pts = self.audio_clock.next(f.pts, rate);
-                        self.muxer.write_audio(&mut o.buf, adts, &f.data, pts)
-                    }
-                    _ => Ok(()),
+                    self.last_video_dts = Some(f.dts);
+                }
+                let kind = if is_video {
+                    SampleKind::Video { pts: ticks90(f.pts), dts: ticks90(f.dts) }
+                } else {
+                    let rate = self.audio.as_ref().map_or(48_000, |a| a.sample_rate);
+                    SampleKind::Audio(self.audio_clock.at(f.pts, rate))
                 };
-                if written.is_err() {
-                    self.rejected += 1;
+                let Some(o) = self.open.as_mut() else { return finished };
+                o.part.bytes += f.data.len();
+                if is_video {
+                    o.video_frames += 1;
                 }
                 o.last_ms = o.last_ms.max(f.dts);
+                o.part.samples.push(Sample { kind, keyframe: f.keyframe, data: f.data });
                 finished
             }
         }
@@ -214,39 +401,125 @@ impl Segmenter {
 
     /// Ends the stream: the open segment, if any, is finished.
     pub fn finish(&mut self) -> Option<Segment> {
+        self.close_now()
+    }
+
+    /// Closes the open segment one frame's worth past its last frame.
+    fn close_now(&mut self) -> Option<Segment> {
         let end = self.open.as_ref().map(|o| {
             let frames = i64::from(o.video_frames.max(1));
-            // One more frame's worth past the last frame's start.
             let step = if frames > 1 { (o.last_ms - o.start_ms) / (frames - 1) } else { 0 };
             o.last_ms + step.clamp(0, 1000)
         })?;
         self.close(end)
     }
 
+    fn observe_clock(&mut self, dts: i64, wall: i64) {
+        let drifted = match self.clock {
+            Some((d, w)) => (w + dts.saturating_sub(d) - wall).abs() > CLOCK_SLACK_MS,
+            None => true,
+        };
+        if drifted {
+            self.clock = Some((dts, wall));
+        }
+    }
+
+    /// True when the frame at `dts` would take the pending part past the part target.
+    fn part_due(&self, dts: i64, is_video: bool) -> bool {
+        let (Some(target), Some(o)) = (self.cfg.part_target_ms, &self.open) else { return false };
+        if o.part.samples.is_empty() {
+            return false;
+        }
+        let step = if is_video {
+            self.video_step_ms
+        } else {
+            1_024_000 / i64::from(self.audio.as_ref().map_or(48_000, |a| a.sample_rate).max(1))
+        };
+        dts.saturating_sub(o.part.start_ms) + step > target
+    }
+
     fn start(&mut self, at_ms: i64, independent: bool) {
         let (has_video, has_audio) = (self.avc.is_some(), self.adts.is_some());
-        if self.muxer.tracks() != (has_video, has_audio) {
-            self.muxer = TsMuxer::new(has_video, has_audio);
+        let video = self.video.clone().filter(|_| has_video);
+        let audio = self.audio.clone().filter(|_| has_audio);
+        let init = self.muxer.prepare(video, audio, self.avc.clone(), self.adts);
+        let program_date_ms = self.clock.map(|(d, w)| w + at_ms.saturating_sub(d));
+        self.open = Some(Open {
+            start_ms: at_ms,
+            last_ms: at_ms,
+            video_frames: 0,
+            independent,
+            program_date_ms,
+            init,
+            parts: Vec::new(),
+            bytes: 0,
+            part: Pending { start_ms: at_ms, independent, samples: Vec::new(), bytes: 0 },
+        });
+    }
+
+    /// Finishes the pending part at `end_ms`; the next starts there (with a keyframe if `next_sync`).
+    fn close_part(&mut self, end_ms: i64, next_sync: bool) {
+        let Some(o) = self.open.as_mut() else { return };
+        let pending = std::mem::replace(
+            &mut o.part,
+            Pending { start_ms: end_ms, independent: next_sync, samples: Vec::new(), bytes: 0 },
+        );
+        if pending.samples.is_empty() {
+            return;
         }
-        let mut buf = Vec::with_capacity(256 * 1024);
-        self.muxer.write_tables(&mut buf);
-        self.open = Some(Open { start_ms: at_ms, last_ms: at_ms, video_frames: 0, independent, buf });
+        let end90 = ticks90(end_ms);
+        let (data, rejected) = self.muxer.write_part(pending.samples, end90);
+        self.rejected += rejected;
+        o.bytes += data.len();
+        o.parts.push(Part {
+            index: o.parts.len() as u32,
+            start_ms: pending.start_ms,
+            duration_ms: end_ms.saturating_sub(pending.start_ms).max(1),
+            independent: pending.independent,
+            data,
+        });
+        self.generation += 1;
     }
 
     fn close(&mut self, end_ms: i64) -> Option<Segment> {
+        self.close_part(end_ms, false);
         let o = self.open.take()?;
+        if o.parts.is_empty() {
+            return None;
+        }
+        let data = if o.parts.len() == 1 {
+            o.parts[0].data.clone()
+        } else {
+            let mut buf = Vec::with_capacity(o.bytes);
+            for p in &o.parts {
+                buf.extend_from_slice(&p.data);
+            }
+            Bytes::from(buf)
+        };
+        let keep_parts = self.cfg.part_target_ms.is_some();
         let seg = Segment {
             seq: self.next_seq,
             start_ms: o.start_ms,
             duration_ms: end_ms.saturating_sub(o.start_ms).max(1),
             video_frames: o.video_frames,
             independent: o.independent,
-            data: Bytes::from(o.buf),
+            program_date_ms: o.program_date_ms,
+            init: o.init,
+            parts: if keep_parts { o.parts.into() } else { Arc::new([]) },
+            data,
         };
         self.next_seq += 1;
+        self.generation += 1;
         self.window.push_back(seg.clone());
         while self.window.len() > self.cfg.window.max(1) {
             self.window.pop_front();
+        }
+        // Older segments drop their parts (playlists no longer list them), bounding memory.
+        let with_parts = self.window.len().saturating_sub(SEGMENTS_WITH_PARTS);
+        for old in self.window.iter_mut().take(with_parts) {
+            if !old.parts.is_empty() {
+                old.parts = Arc::new([]);
+            }
         }
         Some(seg)
     }

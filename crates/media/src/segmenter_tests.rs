@@ -89,6 +89,70 @@ fn segments_start_at_keyframes_after_the_target_duration() {
 }
 
 #[test]
+fn low_latency_segments_are_cut_into_parts_that_add_up_to_them() {
+    let mut s = Segmenter::new(SegmenterConfig::LOW);
+    s.push(video_config());
+    s.push(audio_config());
+    let before = s.generation();
+    let segs = feed(&mut s, 30 * 5, 30);
+    assert_eq!(segs.len(), 2);
+    for seg in &segs {
+        // 2 s of 30 fps in parts of ten frames (333 or 334 ms), the first and the one at the
+        // second keyframe independent.
+        let durations: Vec<i64> = seg.parts.iter().map(|p| p.duration_ms).collect();
+        assert_eq!(durations.len(), 6, "{durations:?}");
+        assert!(durations.iter().all(|d| (333..=PART_TARGET_MS).contains(d)), "{durations:?}");
+        assert_eq!(durations.iter().sum::<i64>(), seg.duration_ms);
+        let independent: Vec<bool> = seg.parts.iter().map(|p| p.independent).collect();
+        assert_eq!(independent, [true, false, false, true, false, false]);
+        let joined: Vec<u8> = seg.parts.iter().flat_map(|p| p.data.iter().copied()).collect();
+        assert_eq!(joined, seg.data, "a segment is its parts");
+        for p in seg.parts.iter() {
+            // Each part starts with the program tables, so it decodes alone.
+            assert_eq!((p.data[0], p.data[1], p.data[PACKET + 1]), (0x47, 0x40, 0x50));
+            assert_eq!(p.data.len() % PACKET, 0);
+        }
+    }
+    // The open segment shows its finished parts: frames 120..150 make three parts, the last still open.
+    let open = s.open().expect("open");
+    assert_eq!((open.seq, open.parts.len()), (2, 2));
+    assert_eq!(s.generation() - before, 2 * 6 + 2 + 2);
+}
+
+#[test]
+fn parts_of_older_segments_are_dropped_and_normal_segments_have_none() {
+    let mut s = Segmenter::new(SegmenterConfig::LOW);
+    s.push(video_config());
+    feed(&mut s, 30 * 20, 30);
+    let with_parts: Vec<bool> = s.segments().iter().map(|g| !g.parts.is_empty()).collect();
+    assert_eq!(with_parts.iter().filter(|p| **p).count(), SEGMENTS_WITH_PARTS);
+    assert!(with_parts.ends_with(&[true; SEGMENTS_WITH_PARTS]));
+    let mut n = Segmenter::new(SegmenterConfig::NORMAL);
+    n.push(video_config());
+    let segs = feed(&mut n, 30 * 13, 30);
+    assert!(segs.iter().all(|g| g.parts.is_empty() && g.duration_ms == 6000));
+}
+
+#[test]
+fn segments_are_dated_by_the_wall_clock_at_ingest() {
+    let mut s = Segmenter::new(SegmenterConfig::LOW);
+    s.push(video_config());
+    let wall = 1_764_171_006_000;
+    let mut segs = Vec::new();
+    for i in 0..150 {
+        let dts = i * 1000 / 30;
+        // Arrival jitters by up to 40 ms; the dates follow the stream's clock from the first frame.
+        segs.extend(s.push_at(video(dts, i % 30 == 0), Some(wall + dts + (i % 3) * 20)));
+    }
+    let dates: Vec<i64> = segs.iter().filter_map(|g| g.program_date_ms).collect();
+    assert_eq!(dates, [wall, wall + 2000]);
+    // A stall of the publisher (its clock stops while the wall clock runs) re-dates what follows.
+    s.push_at(video(6000, true), Some(wall + 9000));
+    let seg = s.finish().expect("last");
+    assert_eq!(seg.program_date_ms, Some(wall + 9000));
+}
+
+#[test]
 fn the_window_is_bounded_and_shares_its_bytes() {
     let cfg = SegmenterConfig { window: 3, ..SegmenterConfig::LOW };
     let mut s = Segmenter::new(cfg);

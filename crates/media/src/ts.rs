@@ -225,6 +225,17 @@ pub fn params(
     )
 }
 
+/// Checks that an AVCC access unit's NAL unit lengths add up to its size.
+pub fn check_avcc(params: &AvcParams, avcc: &[u8]) -> Result<(), TsError> {
+    let mut pos = 0;
+    while pos < avcc.len() {
+        let prefix = avcc.get(pos..pos + params.length_size).ok_or(TsError::BadAvcFrame)?;
+        let len = prefix.iter().fold(0usize, |n, b| (n << 8) | usize::from(*b));
+        pos = pos.checked_add(params.length_size + len).ok_or(TsError::BadAvcFrame)?;
+    }
+    if pos == avcc.len() { Ok(()) } else { Err(TsError::BadAvcFrame) }
+}
+
 /// Converts an AVCC access unit to Annex B: an AUD, then SPS/PPS before a keyframe, then its NAL units.
 fn annex_b(params: &AvcParams, avcc: &[u8], keyframe: bool) -> Result<Vec<u8>, TsError> {
     const START: [u8; 4] = [0, 0, 0, 1];

@@ -1,10 +1,11 @@
 //! One live stream's playback state: a task reads the stream's hub into the segmenter and publishes
-//! each new segment window as an immutable snapshot that every request reads without copying segments.
+//! the segment window after every new part or segment as an immutable snapshot (a `watch` channel),
+//! which every request reads, and blocking playlist reloads wait on, without copying segments.
 
 use crate::ingest::registry::LiveEntry;
 use openivs_media::hls::{VariantInfo, variant_info};
 use openivs_media::hub::DEFAULT_QUEUE;
-use openivs_media::segmenter::{Segment, Segmenter, SegmenterConfig};
+use openivs_media::segmenter::{OpenSegment, Segment, Segmenter, SegmenterConfig};
 use openivs_model::{Channel, ChannelLatencyMode};
 use std::sync::Arc;
 use tokio::sync::watch;
@@ -14,6 +15,8 @@ use tokio::sync::watch;
 pub struct Snapshot {
     /// The segment window, oldest first (the bytes are shared with the segmenter, not copied).
     pub segments: Vec<Segment>,
+    /// The segment being written and its finished parts.
+    pub open: Option<OpenSegment>,
     /// The rendition as the multivariant playlist describes it.
     pub info: Option<VariantInfo>,
     /// True once the stream ended.
@@ -36,6 +39,18 @@ impl Live {
     pub fn snapshot(&self) -> Arc<Snapshot> {
         self.snapshot.borrow().clone()
     }
+
+    /// A receiver of the snapshots to come (for blocking requests).
+    pub fn watch(&self) -> watch::Receiver<Arc<Snapshot>> {
+        self.snapshot.clone()
+    }
+}
+
+/// The wall clock, Unix ms.
+fn unix_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 /// Starts segmenting a stream that just went live, with the channel's settings as they are now;
@@ -59,7 +74,9 @@ pub fn start(entry: &LiveEntry, channel: &Channel) {
     tokio::spawn(async move {
         let mut seg = Segmenter::new(config);
         while let Some(item) = reader.recv().await {
-            if seg.push(item).is_some() {
+            let before = seg.generation();
+            seg.push_at(item, Some(unix_ms()));
+            if seg.generation() != before {
                 tx.send_replace(snapshot(&seg, false));
             }
         }
@@ -74,6 +91,7 @@ pub fn start(entry: &LiveEntry, channel: &Channel) {
 fn snapshot(seg: &Segmenter, ended: bool) -> Arc<Snapshot> {
     let segments: Vec<Segment> = seg.segments().iter().cloned().collect();
     let (video, audio) = (seg.video().map(|v| v.as_ref()), seg.audio().map(|a| a.as_ref()));
-    let info = (!segments.is_empty()).then(|| variant_info(video, audio, &segments));
-    Arc::new(Snapshot { segments, info, ended })
+    let open = seg.open().filter(|o| !o.parts.is_empty());
+    let info = (!segments.is_empty() || open.is_some()).then(|| variant_info(video, audio, &segments));
+    Arc::new(Snapshot { segments, open, info, ended })
 }

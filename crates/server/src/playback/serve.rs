@@ -1,13 +1,21 @@
-//! Serving what a live stream's playback state holds: the multivariant and media playlists and the
-//! segments, from memory. Segments are shared `Bytes`; playlists are cached briefly, segments (whose
-//! URLs never repeat across streams) for a day.
+//! Serving what a live stream's playback state holds: the multivariant and media playlists, the
+//! segments and (low latency) their parts, from memory. Segments and parts are shared `Bytes`.
+//!
+//! URL layout under the channel's `<region>.<account>.channel.<id>` (the playbackUrl without `.m3u8`):
+//! `<stream id>/media.m3u8` (the media playlist), `<stream id>/<seq>.ts` (segment `seq`) and
+//! `<stream id>/<seq>.<part>.ts` (its part). Segment and part URLs never repeat across streams, so they
+//! are cached for a day; playlists for a second, and blocking reloads (rfc8216bis §6.2.5.2) not at all
+//! (they answer the moment something new exists, and carry the viewer's own URI suffix).
 
+use super::live::{Live, Snapshot};
 use crate::ingest::Registry;
 use axum::body::Body;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use openivs_media::hls;
+use openivs_media::hls::{self, MediaPlaylist, Uris};
 use openivs_model::arn::{Arn, ResourceType};
+use std::sync::Arc;
+use std::time::Duration;
 
 /// What a playback path asks for.
 #[derive(Debug, PartialEq, Eq)]
@@ -15,6 +23,7 @@ pub(super) enum Target<'a> {
     Multivariant,
     Media { stream_id: &'a str },
     Segment { stream_id: &'a str, seq: u64 },
+    Part { stream_id: &'a str, seq: u64, index: u32 },
 }
 
 /// Splits a path (after `/api/video/v1/`) into the channel ARN and what is asked of it.
@@ -29,7 +38,15 @@ pub(super) fn parse(path: &str) -> Option<(String, Target<'_>)> {
             }
             let target = match file {
                 "media.m3u8" => Target::Media { stream_id },
-                f => Target::Segment { stream_id, seq: f.strip_suffix(".ts")?.parse().ok()? },
+                f => {
+                    let stem = f.strip_suffix(".ts")?;
+                    match stem.split_once('.') {
+                        None => Target::Segment { stream_id, seq: number(stem)? },
+                        Some((seq, index)) => {
+                            Target::Part { stream_id, seq: number(seq)?, index: number(index)? }
+                        }
+                    }
+                }
             };
             (name, target)
         }
@@ -43,6 +60,28 @@ pub(super) fn parse(path: &str) -> Option<(String, Target<'_>)> {
     (arn.resource_type == ResourceType::Channel).then(|| (arn.to_string(), target))
 }
 
+/// Decimal digits only (no sign, no `+`), as URIs this server wrote.
+fn number<T: std::str::FromStr>(s: &str) -> Option<T> {
+    (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse().ok()).flatten()
+}
+
+/// Names segments and parts relative to the media playlist, each with the viewer's suffix.
+struct Names<'a> {
+    suffix: &'a str,
+}
+
+impl Uris for Names<'_> {
+    fn segment(&self, seq: u64) -> String {
+        format!("{seq}.ts{}", self.suffix)
+    }
+    fn part(&self, seq: u64, index: u32) -> String {
+        format!("{seq}.{index}.ts{}", self.suffix)
+    }
+    fn init(&self, id: u32) -> String {
+        format!("init{id}.mp4{}", self.suffix)
+    }
+}
+
 /// Answers one playback request. `query` is the request's raw query string (without `?`);
 /// `uri_suffix` (empty, or a query string starting with `?`) is appended to every URI the playlists
 /// name, so what admitted the viewer follows them to segments.
@@ -53,7 +92,6 @@ pub(super) async fn answer(
     headers: &HeaderMap,
     uri_suffix: &str,
 ) -> Response {
-    let _ = query;
     let Some((arn, target)) = parse(path) else {
         return text(StatusCode::NOT_FOUND, "No such playback URL");
     };
@@ -69,25 +107,173 @@ pub(super) async fn answer(
         Target::Multivariant => {
             let name = path.trim_end_matches(".m3u8");
             let body = hls::multivariant(info, &format!("{name}/{}/media.m3u8{uri_suffix}", live.stream_id));
-            playlist(body)
+            playlist(body, false, headers)
         }
-        Target::Media { stream_id } if stale(stream_id) => {
+        Target::Media { stream_id } | Target::Segment { stream_id, .. } | Target::Part { stream_id, .. }
+            if stale(stream_id) =>
+        {
             text(StatusCode::NOT_FOUND, "That stream has ended")
         }
-        Target::Media { .. } => {
-            let body = hls::media_playlist(&snap.segments, live.config.target_ms, snap.ended, |s| {
-                format!("{}.ts{uri_suffix}", s.seq)
-            });
-            playlist(body)
-        }
-        Target::Segment { stream_id, .. } if stale(stream_id) => {
-            text(StatusCode::NOT_FOUND, "That stream has ended")
-        }
+        Target::Media { .. } => media(&live, snap, query, headers, uri_suffix).await,
         Target::Segment { seq, .. } => match snap.segments.iter().find(|s| s.seq == seq) {
             Some(s) => ranged(s.data.clone(), headers),
             None => text(StatusCode::NOT_FOUND, "No such segment (it left the window or is not ready)"),
         },
+        Target::Part { seq, index, .. } => part(&live, snap, seq, index, headers).await,
     }
+}
+
+/// A blocking playlist reload's `_HLS_msn` and `_HLS_part` (rfc8216bis §6.2.5.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Reload {
+    msn: u64,
+    part: Option<u32>,
+}
+
+/// The delivery directives of a query; `Err` for malformed ones (400).
+fn reload(query: &str) -> Result<Option<Reload>, &'static str> {
+    let (mut msn, mut part) = (None, None);
+    for pair in query.split('&') {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        match k {
+            "_HLS_msn" => msn = Some(number(v).ok_or("_HLS_msn must be a media sequence number")?),
+            "_HLS_part" => part = Some(number(v).ok_or("_HLS_part must be a part index")?),
+            _ => {}
+        }
+    }
+    match (msn, part) {
+        (None, Some(_)) => Err("_HLS_part needs _HLS_msn"),
+        (None, None) => Ok(None),
+        (Some(msn), part) => Ok(Some(Reload { msn, part })),
+    }
+}
+
+/// The newest part: (segment, index).
+fn newest_part(s: &Snapshot) -> Option<(u64, u32)> {
+    if let Some(o) = s.open.as_ref().filter(|o| !o.parts.is_empty()) {
+        return Some((o.seq, o.parts.len() as u32 - 1));
+    }
+    s.segments.last().map(|g| (g.seq, (g.parts.len() as u32).max(1) - 1))
+}
+
+/// True once the snapshot holds what `r` waits for: segment `msn` finished, or part `part` of it
+/// (a part index past a finished segment's last part means part 0 of the next, §6.2.5.2).
+fn satisfies(s: &Snapshot, r: Reload) -> bool {
+    if s.ended {
+        return true;
+    }
+    let Some(part) = r.part else {
+        return s.segments.last().is_some_and(|g| g.seq >= r.msn);
+    };
+    let wanted = match s.segments.iter().find(|g| g.seq == r.msn) {
+        Some(g) if !g.parts.is_empty() && part as usize >= g.parts.len() => (r.msn + 1, 0),
+        _ => (r.msn, part),
+    };
+    newest_part(s).is_some_and(|newest| newest >= wanted)
+}
+
+/// How far ahead of the playlist a request may ask (§6.2.5.2): two segments, or the Advance Part
+/// Limit of three seconds' worth of parts.
+fn too_far(s: &Snapshot, r: Reload, part_target_ms: i64) -> bool {
+    let last = s.segments.last().map(|g| g.seq as i64).or(s.open.as_ref().map(|o| o.seq as i64 - 1));
+    if r.msn as i64 > last.unwrap_or(-1) + 2 {
+        return true;
+    }
+    let limit = (3000 + part_target_ms - 1) / part_target_ms.max(1);
+    match (r.part, newest_part(s)) {
+        (Some(p), Some((seq, newest))) if r.msn == seq => i64::from(p) - i64::from(newest) > limit,
+        (Some(p), Some((seq, _))) if r.msn > seq => i64::from(p) > limit,
+        _ => false,
+    }
+}
+
+/// Waits (at most `limit`) for a snapshot that satisfies `ready`; `None` on time-out.
+async fn wait_for(live: &Live, limit: Duration, ready: impl Fn(&Snapshot) -> bool) -> Option<Arc<Snapshot>> {
+    let mut rx = live.watch();
+    match tokio::time::timeout(limit, rx.wait_for(|s| ready(s))).await {
+        Ok(Ok(s)) => Some(s.clone()),
+        // The segmenter finished: its last snapshot (ended) is the answer.
+        Ok(Err(_)) => Some(live.snapshot()),
+        Err(_) => None,
+    }
+}
+
+async fn media(
+    live: &Live,
+    mut snap: Arc<Snapshot>,
+    query: &str,
+    headers: &HeaderMap,
+    uri_suffix: &str,
+) -> Response {
+    let cfg = &live.config;
+    let directive = match reload(query) {
+        Ok(d) => d.filter(|_| cfg.part_target_ms.is_some()),
+        Err(why) => return text(StatusCode::BAD_REQUEST, why),
+    };
+    if let (Some(r), Some(part_target)) = (directive, cfg.part_target_ms)
+        && !satisfies(&snap, r)
+    {
+        if too_far(&snap, r, part_target) {
+            return text(StatusCode::BAD_REQUEST, "_HLS_msn/_HLS_part are too far ahead of the playlist");
+        }
+        // §6.2.5.2: a server that cannot answer within three target durations gives up.
+        let limit = Duration::from_millis(3 * cfg.target_ms as u64);
+        match wait_for(live, limit, |s| satisfies(s, r)).await {
+            Some(s) => snap = s,
+            None => {
+                return text(StatusCode::SERVICE_UNAVAILABLE, "The requested part did not appear in time");
+            }
+        }
+    }
+    let body = hls::media_playlist(
+        &MediaPlaylist {
+            segments: &snap.segments,
+            open: snap.open.as_ref(),
+            target_ms: cfg.target_ms,
+            part_target_ms: cfg.part_target_ms,
+            ended: snap.ended,
+        },
+        &Names { suffix: uri_suffix },
+    );
+    playlist(body, directive.is_some(), headers)
+}
+
+/// The bytes of part `index` of segment `seq`, if the snapshot has them.
+fn find_part(s: &Snapshot, seq: u64, index: u32) -> Option<axum::body::Bytes> {
+    let parts = match s.open.as_ref().filter(|o| o.seq == seq) {
+        Some(o) => &o.parts[..],
+        None => &s.segments.iter().find(|g| g.seq == seq)?.parts[..],
+    };
+    parts.get(index as usize).map(|p| p.data.clone())
+}
+
+/// True while part `index` of segment `seq` may still appear soon: the next part of the open
+/// segment, or the first of the next (what `EXT-X-PRELOAD-HINT` names).
+fn may_come(s: &Snapshot, seq: u64, index: u32) -> bool {
+    if s.ended {
+        return false;
+    }
+    let next_seq = s.segments.last().map_or(0, |g| g.seq + 1);
+    match &s.open {
+        Some(o) if o.seq == seq => index as usize <= o.parts.len() + 1,
+        Some(o) => seq == o.seq + 1 && index == 0,
+        None => seq == next_seq && index == 0,
+    }
+}
+
+async fn part(live: &Live, snap: Arc<Snapshot>, seq: u64, index: u32, headers: &HeaderMap) -> Response {
+    if let Some(data) = find_part(&snap, seq, index) {
+        return ranged(data, headers);
+    }
+    if live.config.part_target_ms.is_some() && may_come(&snap, seq, index) {
+        // A preload hint: answer once the part exists (or once it is clear it never will).
+        let limit = Duration::from_millis(3 * live.config.target_ms as u64);
+        let ready = |s: &Snapshot| find_part(s, seq, index).is_some() || !may_come(s, seq, index);
+        if let Some(data) = wait_for(live, limit, ready).await.and_then(|s| find_part(&s, seq, index)) {
+            return ranged(data, headers);
+        }
+    }
+    text(StatusCode::NOT_FOUND, "No such part (it left the window or never came)")
 }
 
 pub(super) fn text(status: StatusCode, message: &'static str) -> Response {
@@ -95,16 +281,41 @@ pub(super) fn text(status: StatusCode, message: &'static str) -> Response {
         .into_response()
 }
 
-/// Playlists change with every segment: cached for a second at most.
-fn playlist(body: String) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "application/vnd.apple.mpegurl"),
-            (header::CACHE_CONTROL, "max-age=1, public"),
-        ],
-        body,
-    )
-        .into_response()
+/// Playlists change with every segment (or part): cached for a second at most, and the answer to a
+/// blocking reload not at all. Gzipped for clients that accept it (a low-latency playlist is mostly
+/// repeated part URIs and shrinks several times, and players reload it every part).
+fn playlist(body: String, blocking: bool, headers: &HeaderMap) -> Response {
+    let cache = if blocking { "no-cache" } else { "max-age=1, public" };
+    let base = [
+        (header::CONTENT_TYPE, "application/vnd.apple.mpegurl"),
+        (header::CACHE_CONTROL, cache),
+        (header::VARY, "Accept-Encoding"),
+    ];
+    if let Some(zipped) = accepts_gzip(headers).then(|| gzip(body.as_bytes())).flatten() {
+        return (base, [(header::CONTENT_ENCODING, "gzip")], zipped).into_response();
+    }
+    (base, body).into_response()
+}
+
+/// True when `Accept-Encoding` lists gzip (or `*`) without `q=0` (RFC 9110 §12.5.3).
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers.get_all(header::ACCEPT_ENCODING).iter().filter_map(|v| v.to_str().ok()).any(|v| {
+        v.split(',').any(|item| {
+            let mut fields = item.split(';').map(str::trim);
+            let coding = fields.next().unwrap_or_default();
+            let refused = fields
+                .any(|f| f.strip_prefix("q=").is_some_and(|q| q.parse::<f32>().is_ok_and(|q| q <= 0.0)));
+            (coding.eq_ignore_ascii_case("gzip") || coding == "*") && !refused
+        })
+    })
+}
+
+fn gzip(data: &[u8]) -> Option<Vec<u8>> {
+    use std::io::Write;
+    let mut enc =
+        flate2::write::GzEncoder::new(Vec::with_capacity(data.len() / 4), flate2::Compression::fast());
+    enc.write_all(data).ok()?;
+    enc.finish().ok()
 }
 
 /// A segment, whole or the single byte range asked for (RFC 9110 §14); the bytes are shared.
@@ -167,7 +378,11 @@ mod tests {
         );
         assert_eq!(
             parse("us-west-2.123456789012.channel.abcdEFGH1234/st-1/42.ts"),
-            Some((arn, Target::Segment { stream_id: "st-1", seq: 42 }))
+            Some((arn.clone(), Target::Segment { stream_id: "st-1", seq: 42 }))
+        );
+        assert_eq!(
+            parse("us-west-2.123456789012.channel.abcdEFGH1234/st-1/42.3.ts"),
+            Some((arn, Target::Part { stream_id: "st-1", seq: 42, index: 3 }))
         );
         for bad in [
             "us-west-2.123456789012.stream-key.abc.m3u8",
@@ -176,10 +391,108 @@ mod tests {
             "us-west-2.1.channel.abc/st-1/x.ts",
             "us-west-2.1.channel.abc/st-1/1.ts/more",
             "us-west-2.1.channel.abc//1.ts",
+            "us-west-2.1.channel.abc/st-1/+1.ts",
+            "us-west-2.1.channel.abc/st-1/1.2.3.ts",
+            "us-west-2.1.channel.abc/st-1/1..ts",
             "",
         ] {
             assert_eq!(parse(bad), None, "{bad}");
         }
+    }
+
+    fn part(index: u32) -> openivs_media::segmenter::Part {
+        openivs_media::segmenter::Part {
+            index,
+            start_ms: 0,
+            duration_ms: 334,
+            independent: index == 0,
+            data: axum::body::Bytes::from(vec![index as u8]),
+        }
+    }
+
+    /// Segments `first..first+n` (the last three with six parts) and an open one with `open` parts.
+    fn snap(first: u64, n: u64, open: u32) -> Snapshot {
+        let segments = (first..first + n)
+            .map(|seq| openivs_media::segmenter::Segment {
+                seq,
+                start_ms: 0,
+                duration_ms: 2000,
+                video_frames: 60,
+                independent: true,
+                program_date_ms: None,
+                init: None,
+                parts: if seq + 3 >= first + n { (0..6).map(part).collect() } else { Arc::new([]) },
+                data: axum::body::Bytes::new(),
+            })
+            .collect();
+        let open = openivs_media::segmenter::OpenSegment {
+            seq: first + n,
+            program_date_ms: None,
+            init: None,
+            parts: (0..open).map(part).collect(),
+        };
+        Snapshot { segments, open: Some(open), info: None, ended: false }
+    }
+
+    #[test]
+    fn delivery_directives() {
+        assert_eq!(reload(""), Ok(None));
+        assert_eq!(reload("token=x&_HLS_msn=5"), Ok(Some(Reload { msn: 5, part: None })));
+        assert_eq!(reload("_HLS_msn=5&_HLS_part=2"), Ok(Some(Reload { msn: 5, part: Some(2) })));
+        for bad in ["_HLS_part=2", "_HLS_msn=-1", "_HLS_msn=x", "_HLS_msn=1&_HLS_part=", "_HLS_msn=+3"] {
+            assert!(reload(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn blocking_reloads_wait_for_the_part_asked_for() {
+        let r = |msn, part| Reload { msn, part };
+        // Segments 10..=14 finished, 15 open with two parts (0 and 1).
+        let s = snap(10, 5, 2);
+        assert!(satisfies(&s, r(14, None)) && !satisfies(&s, r(15, None)));
+        assert!(satisfies(&s, r(15, Some(1))) && !satisfies(&s, r(15, Some(2))));
+        // Past segment 14's last part (5) means part 0 of 15, which exists.
+        assert!(satisfies(&s, r(14, Some(6))) && satisfies(&s, r(14, Some(99))));
+        let empty_open = snap(10, 5, 0);
+        assert!(!satisfies(&empty_open, r(14, Some(6))), "part 0 of 15 is not there yet");
+        assert!(satisfies(&Snapshot { ended: true, ..snap(10, 5, 0) }, r(99, Some(0))));
+        // Too far: more than two segments past the last finished one, or more than 9 parts ahead.
+        assert!(!too_far(&s, r(16, Some(0)), 334) && too_far(&s, r(17, Some(0)), 334));
+        assert!(!too_far(&s, r(15, Some(10)), 334) && too_far(&s, r(15, Some(11)), 334));
+        assert!(too_far(&s, r(16, Some(10)), 334));
+    }
+
+    #[test]
+    fn parts_are_found_or_awaited_when_hinted() {
+        let s = snap(10, 5, 2);
+        assert_eq!(find_part(&s, 15, 1).as_deref(), Some(&[1u8][..]));
+        assert_eq!(find_part(&s, 13, 5).as_deref(), Some(&[5u8][..]));
+        assert_eq!(find_part(&s, 10, 0), None, "older segments have no parts");
+        assert!(may_come(&s, 15, 2) && may_come(&s, 16, 0));
+        assert!(!may_come(&s, 14, 6) && !may_come(&s, 16, 1) && !may_come(&s, 17, 0));
+    }
+
+    #[test]
+    fn gzip_when_accepted() {
+        let h = |v: &str| {
+            let mut m = HeaderMap::new();
+            m.insert(header::ACCEPT_ENCODING, v.parse().unwrap());
+            m
+        };
+        for yes in ["gzip", "deflate, gzip;q=0.5", "GZIP", "*", "br, gzip"] {
+            assert!(accepts_gzip(&h(yes)), "{yes}");
+        }
+        for no in ["deflate", "gzip;q=0", "gzip; q=0.0", "identity", "x-gzip2"] {
+            assert!(!accepts_gzip(&h(no)), "{no}");
+        }
+        assert!(!accepts_gzip(&HeaderMap::new()));
+        let body = "#EXTM3U\n".repeat(100);
+        let resp = playlist(body.clone(), false, &h("gzip"));
+        assert_eq!(resp.headers()[header::CONTENT_ENCODING], "gzip");
+        assert_eq!(resp.headers()[header::VARY], "Accept-Encoding");
+        let plain = playlist(body, true, &HeaderMap::new());
+        assert!(plain.headers().get(header::CONTENT_ENCODING).is_none());
+        assert_eq!(plain.headers()[header::CACHE_CONTROL], "no-cache");
     }
 
     #[test]
