@@ -43,6 +43,29 @@ pub fn is_sane(data: &[u8]) -> bool {
     decode(data).is_some()
 }
 
+/// Longest command payload handed to scuffle-amf0 (real commands are a few hundred bytes).
+pub const MAX_COMMAND_LEN: usize = 16 * 1024;
+
+/// True when scuffle-amf0's decoder can be given `data` safely: it is short, and walked the way that
+/// decoder reads it (an ECMA array as exactly its count of pairs, an end marker only maybe after them,
+/// where [`decode`] reads up to the end marker), every value is complete and nesting is capped. Since
+/// the decoder then reads exactly what was walked, what it pre-allocates from counts is backed by
+/// bytes that are really there. (Fuzzing found the gap [`is_sane`] alone left: an ECMA array whose
+/// count stops short of its end marker, so the two readers part ways and the decoder meets a strict
+/// array of 2^27 elements that `decode` read as part of a key.)
+pub fn is_safe_command(data: &[u8]) -> bool {
+    if data.len() > MAX_COMMAND_LEN {
+        return false;
+    }
+    let mut c = Cursor { data, pos: 0 };
+    while c.pos < data.len() {
+        if c.scuffle_value(0).is_none() {
+            return false;
+        }
+    }
+    true
+}
+
 /// Decodes a sequence of AMF0 values; `None` when malformed or beyond the limits. Memory is bounded
 /// by the input: every value takes at least one byte of it.
 pub fn decode(data: &[u8]) -> Option<Vec<Value>> {
@@ -141,6 +164,70 @@ impl Cursor<'_> {
         })
     }
 
+    /// One value as scuffle-amf0 0.2.4's `decode_value` reads it; `None` where it would fail (or where
+    /// nesting or counts go beyond the limits).
+    fn scuffle_value(&mut self, depth: usize) -> Option<()> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        match *self.take(1)?.first()? {
+            0 => self.take(8).map(drop),
+            1 => self.take(1).map(drop),
+            2 => {
+                let n = self.u16()?;
+                self.take(n).map(drop)
+            }
+            12 | 15 => {
+                let n = self.u32()?;
+                self.take(n).map(drop)
+            }
+            5 | 6 => Some(()),
+            11 => self.take(10).map(drop),
+            3 | 16 => {
+                if self.data[self.pos - 1] == 16 {
+                    let n = self.u16()?;
+                    self.take(n)?;
+                }
+                loop {
+                    let n = self.u16()?;
+                    self.take(n)?;
+                    if n == 0 && self.data.get(self.pos) == Some(&9) {
+                        self.pos += 1;
+                        return Some(());
+                    }
+                    self.scuffle_value(depth + 1)?;
+                }
+            }
+            8 => {
+                let count = self.u32()?;
+                // Each pair takes at least a two-byte name length and a marker.
+                if count > self.remaining() / 3 {
+                    return None;
+                }
+                for _ in 0..count {
+                    let n = self.u16()?;
+                    self.take(n)?;
+                    self.scuffle_value(depth + 1)?;
+                }
+                match self.data.get(self.pos) {
+                    Some(9) => self.pos += 1,
+                    // The decoder peeks at the next marker and fails on one it does not know.
+                    Some(&m) if m > 0x11 => return None,
+                    _ => {}
+                }
+                Some(())
+            }
+            10 => {
+                let count = self.u32()?;
+                if count > self.remaining() {
+                    return None;
+                }
+                (0..count).try_for_each(|_| self.scuffle_value(depth + 1))
+            }
+            _ => None,
+        }
+    }
+
     /// `(u16 name, value)*` up to the empty name and object-end marker.
     fn properties(&mut self, depth: usize) -> Option<Vec<(String, Value)>> {
         let mut props = Vec::new();
@@ -204,7 +291,60 @@ mod tests {
         assert!(!is_sane(&[17, 1]), "AMF3");
     }
 
+    /// Found by `cargo fuzz run amf0` (fuzz/fuzz_targets/amf0.rs): `is_sane` passes it, but
+    /// scuffle-amf0 reads its ECMA array by count and then meets a strict array announcing 2^27
+    /// elements, which it pre-allocates (7.5 GB).
+    const FUZZ_OOM_ECMA_COUNT: &[u8] = &[
+        0x02, 0x00, 0x07, 0x63, 0x00, 0x10, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x6f, 0x6e, 0x29, 0x00,
+        0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x92, 0x00, 0x00, 0x09, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x0a, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x92, 0x00, 0x00, 0x09, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x3b, 0x00, 0x00,
+    ];
+
+    #[test]
+    fn fuzz_regressions_are_not_safe_commands() {
+        assert!(is_sane(FUZZ_OOM_ECMA_COUNT), "the gap: our reading of it is fine");
+        assert!(!is_safe_command(FUZZ_OOM_ECMA_COUNT));
+    }
+
+    #[test]
+    fn real_commands_are_safe_and_long_ones_are_not() {
+        let mut connect = encode(&Amf0Value::String("connect".into()));
+        connect.extend(encode(&Amf0Value::Number(1.0)));
+        let obj: scuffle_amf0::Amf0Object =
+            [("app".into(), Amf0Value::String("app".into()))].into_iter().collect();
+        connect.extend(encode(&Amf0Value::Object(obj)));
+        assert!(is_safe_command(&connect));
+        // scuffle-amf0 reads an ECMA array as its count of pairs, then takes a lone 0x09 if one follows
+        // (it does not expect the empty name before it, so the usual `00 00 09` ending fails there).
+        let mut ecma = vec![8, 0, 0, 0, 1, 0, 1, b'a', 5, 9];
+        assert!(is_safe_command(&ecma));
+        assert!(is_safe_command(&ecma[..9]));
+        assert!(!is_safe_command(&[&ecma[..9], &[0, 0, 9]].concat()));
+        ecma[4] = 2;
+        assert!(!is_safe_command(&ecma), "a count beyond the pairs present");
+        let mut long = encode(&Amf0Value::String("x".repeat(MAX_COMMAND_LEN).into()));
+        assert!(!is_safe_command(&long));
+        long.truncate(3);
+        assert!(!is_safe_command(&long));
+    }
+
     proptest! {
+        /// Whatever passes the command check, scuffle-amf0 decodes without aborting.
+        #[test]
+        fn safe_commands_decode_in_full(b in proptest::collection::vec(any::<u8>(), 0..300)) {
+            if is_safe_command(&b) {
+                let _ = Amf0Decoder::from_slice(&b).decode_all();
+            }
+        }
+
         /// Whatever passes the check, scuffle-amf0 decodes without aborting.
         #[test]
         fn sane_payloads_decode_safely(b in proptest::collection::vec(any::<u8>(), 0..200)) {

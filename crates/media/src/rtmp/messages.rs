@@ -14,7 +14,16 @@ use scuffle_rtmp::messages::{MessageData, MessageType};
 /// `MessageData::read`, after checking that AMF0 payloads cannot make the decoder abort.
 pub(super) fn read_message(message: Message) -> Result<MessageData<'static>, SessionError> {
     let t = MessageType(message.type_id);
-    if (t == MessageType::CommandAMF0 || t == MessageType::DataAMF0) && !amf0::is_sane(&message.payload) {
+    let safe = match t {
+        // scuffle-amf0 decodes commands: they must be safe to read its way.
+        MessageType::CommandAMF0 => {
+            amf0::is_sane(&message.payload) && amf0::is_safe_command(&message.payload)
+        }
+        // Data messages are decoded by `amf0::decode` only.
+        MessageType::DataAMF0 => amf0::is_sane(&message.payload),
+        _ => true,
+    };
+    if !safe {
         return Err("malformed AMF0".into());
     }
     let chunk = Chunk::new(message.csid, message.timestamp, t, message.stream_id, message.payload);
