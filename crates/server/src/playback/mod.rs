@@ -132,7 +132,13 @@ fn cors(h: &mut HeaderMap, origin: Option<&str>, restricted: bool) {
     };
     h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, allow);
     if restricted {
-        h.append(header::VARY, HeaderValue::from_static("Origin"));
+        // One Vary header naming everything the response varies on (serve may name Accept-Encoding).
+        let mut vary: Vec<String> =
+            h.get_all(header::VARY).iter().filter_map(|v| v.to_str().ok()).map(String::from).collect();
+        vary.push("Origin".into());
+        if let Ok(v) = HeaderValue::from_str(&vary.join(", ")) {
+            h.insert(header::VARY, v);
+        }
     }
 }
 

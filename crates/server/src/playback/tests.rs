@@ -335,6 +335,10 @@ fn cors_headers() {
     assert_eq!(h.get(header::ACCESS_CONTROL_ALLOW_ORIGIN).unwrap(), "https://a.example");
     assert_eq!(h.get(header::VARY).unwrap(), "Origin");
     let mut h = HeaderMap::new();
+    h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    cors(&mut h, Some("https://a.example"), true);
+    assert_eq!(h.get_all(header::VARY).iter().collect::<Vec<_>>(), ["Accept-Encoding, Origin"]);
+    let mut h = HeaderMap::new();
     cors(&mut h, Some("https://a.example"), false);
     assert_eq!(h.get(header::ACCESS_CONTROL_ALLOW_ORIGIN).unwrap(), "*");
     assert!(h.get(header::VARY).is_none());
