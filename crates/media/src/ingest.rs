@@ -106,4 +106,10 @@ pub struct Authorized {
 pub trait IngestHandler: Send + Sync + 'static {
     /// Accepts or refuses a publish. Must answer promptly; the session's handshake deadline runs.
     async fn authorize(&self, request: PublishRequest) -> Result<Authorized, Refusal>;
+
+    /// Whether to serve a new connection from `peer` at all; false closes it at accept, before any
+    /// TLS or RTMP work (an address that keeps failing to authorize).
+    fn admit(&self, _peer: SocketAddr) -> bool {
+        true
+    }
 }

@@ -3,6 +3,7 @@
 //! GetStreamSession, ListStreamSessions). Tests skip with a message when ffmpeg is not installed,
 //! unless `OPENIVS_REQUIRE_FFMPEG=1` (as in CI), where its absence fails them.
 
+mod attempts;
 mod control;
 mod publish;
 

@@ -41,6 +41,10 @@ pub fn serve<H: IngestHandler>(
                 },
                 () = super::until_true(&mut shutdown) => break,
             };
+            if !handler.admit(peer) {
+                tracing::debug!(%peer, "ingest connection refused at accept");
+                continue;
+            }
             let Ok(permit) = slots.clone().try_acquire_owned() else {
                 tracing::warn!(%peer, "too many ingest connections; closing a new one");
                 continue;

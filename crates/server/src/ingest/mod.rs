@@ -3,6 +3,7 @@
 //! encoder per channel), the registry of live streams that control's stream operations read, and the
 //! stream sessions kept in the store. The RTMP/RTMPS work itself is `openivs_media::rtmp`.
 
+pub mod attempts;
 pub mod registry;
 pub mod session;
 pub mod tls;
@@ -28,12 +29,13 @@ pub struct Ingest {
     store: Arc<dyn Store>,
     service: Arc<Service>,
     registry: Arc<Registry>,
+    failed: attempts::FailedAttempts,
 }
 
 impl Ingest {
     /// Ingest over a store, the service (for channel views) and the registry control reads.
     pub fn new(store: Arc<dyn Store>, service: Arc<Service>, registry: Arc<Registry>) -> Self {
-        Ingest { store, service, registry }
+        Ingest { store, service, registry, failed: attempts::FailedAttempts::default() }
     }
 
     /// Refuses and logs why, never with the key itself.
@@ -41,14 +43,39 @@ impl Ingest {
         tracing::info!(peer = ?req.peer, secure = req.secure, channel, reason = %why, "publish refused");
         why
     }
+
+    /// Refuses a wrong key and counts it against the address.
+    fn bad_key(&self, req: &PublishRequest, channel: Option<&str>) -> Refusal {
+        if let Some(peer) = req.peer
+            && self.failed.failed(peer.ip(), std::time::Instant::now())
+        {
+            tracing::warn!(
+                ip = %peer.ip(),
+                "too many wrong stream keys from this address; its connections are refused for a while"
+            );
+        }
+        Self::refuse(req, Refusal::BadKey, channel)
+    }
 }
 
 #[async_trait::async_trait]
 impl IngestHandler for Ingest {
+    fn admit(&self, peer: std::net::SocketAddr) -> bool {
+        self.failed.allows(peer.ip(), std::time::Instant::now())
+    }
+
     async fn authorize(&self, req: PublishRequest) -> Result<Authorized, Refusal> {
+        // An address out of attempts is refused before the store is asked (it may have connected
+        // just before its last attempt failed).
+        if let Some(peer) = req.peer
+            && !self.failed.allows(peer.ip(), std::time::Instant::now())
+        {
+            tracing::debug!(ip = %peer.ip(), "publish refused: too many wrong stream keys from this address");
+            return Err(Refusal::BadKey);
+        }
         let key = match self.store.find_unique(ResourceType::StreamKey, &req.stream_key).await {
             Ok(Some(k)) => k,
-            Ok(None) => return Err(Self::refuse(&req, Refusal::BadKey, None)),
+            Ok(None) => return Err(self.bad_key(&req, None)),
             Err(e) => {
                 tracing::error!(error = %e, "stream key lookup failed");
                 return Err(Self::refuse(&req, Refusal::Unavailable, None));
@@ -60,7 +87,7 @@ impl IngestHandler for Ingest {
         if !bool::from(stored.as_bytes().ct_eq(req.stream_key.as_bytes()))
             || key.kind != ResourceType::StreamKey
         {
-            return Err(Self::refuse(&req, Refusal::BadKey, None));
+            return Err(self.bad_key(&req, None));
         }
         let Some(channel_arn) = key.parent.clone() else {
             return Err(Self::refuse(&req, Refusal::BadKey, None));
