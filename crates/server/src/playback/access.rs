@@ -254,7 +254,7 @@ pub fn check_country(policy: &Policy, geo: Option<&Geo>, ip: Option<IpAddr>) -> 
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -307,6 +307,122 @@ mod tests {
         let strict_any = OriginRule { allowed: vec![], strict: true };
         assert_eq!(strict_any.check(None, false), Err(Refusal::OriginRequired));
         assert_eq!(strict_any.check(Some("https://z"), false), Ok(()));
+    }
+
+    /// A MaxMind DB (IPv4, 24-bit records) placing each network in a country: the format's search
+    /// tree, data section and metadata written out by hand, so the real reader is tested.
+    pub(crate) fn mmdb(networks: &[([u8; 4], u32, &str)]) -> Vec<u8> {
+        #[derive(Clone, Copy)]
+        enum Rec {
+            Empty,
+            Node(usize),
+            Data(usize),
+        }
+        let string = |out: &mut Vec<u8>, s: &str| {
+            out.push(0x40 | s.len() as u8);
+            out.extend_from_slice(s.as_bytes());
+        };
+        let mut data = Vec::new();
+        let mut offsets = Vec::new();
+        for (_, _, country) in networks {
+            offsets.push(data.len());
+            data.push(0xE1); // a map of one entry
+            string(&mut data, "country");
+            data.push(0xE1);
+            string(&mut data, "iso_code");
+            string(&mut data, country);
+        }
+        let mut nodes = vec![[Rec::Empty; 2]];
+        for ((ip, len, _), off) in networks.iter().zip(&offsets) {
+            let bits = u32::from_be_bytes(*ip);
+            let mut node = 0;
+            for depth in 0..*len {
+                let bit = ((bits >> (31 - depth)) & 1) as usize;
+                if depth + 1 == *len {
+                    nodes[node][bit] = Rec::Data(*off);
+                    break;
+                }
+                node = match nodes[node][bit] {
+                    Rec::Node(n) => n,
+                    _ => {
+                        nodes.push([Rec::Empty; 2]);
+                        let n = nodes.len() - 1;
+                        nodes[node][bit] = Rec::Node(n);
+                        n
+                    }
+                };
+            }
+        }
+        let count = nodes.len() as u32;
+        let mut out = Vec::new();
+        for rec in nodes.iter().flatten() {
+            let v = match rec {
+                Rec::Empty => count,
+                Rec::Node(n) => *n as u32,
+                Rec::Data(off) => count + 16 + *off as u32,
+            };
+            out.extend_from_slice(&v.to_be_bytes()[1..]);
+        }
+        out.extend_from_slice(&[0; 16]);
+        out.extend_from_slice(&data);
+        out.extend_from_slice(b"\xab\xcd\xefMaxMind.com");
+        out.push(0xE9); // the metadata: a map of nine entries
+        let u16 = |out: &mut Vec<u8>, k: &str, v: u16| {
+            string(out, k);
+            out.push(0xA2);
+            out.extend_from_slice(&v.to_be_bytes());
+        };
+        u16(&mut out, "binary_format_major_version", 2);
+        u16(&mut out, "binary_format_minor_version", 0);
+        string(&mut out, "build_epoch");
+        out.extend_from_slice(&[0x08, 0x02]); // uint64 (extended type 9), 8 bytes
+        out.extend_from_slice(&1_700_000_000u64.to_be_bytes());
+        string(&mut out, "database_type");
+        string(&mut out, "openivs-test-Country");
+        string(&mut out, "description");
+        out.push(0xE0);
+        u16(&mut out, "ip_version", 4);
+        string(&mut out, "languages");
+        out.extend_from_slice(&[0x00, 0x04]); // an empty array (extended type 11)
+        string(&mut out, "node_count");
+        out.push(0xC4);
+        out.extend_from_slice(&count.to_be_bytes());
+        u16(&mut out, "record_size", 24);
+        out
+    }
+
+    fn test_geo() -> Geo {
+        Geo::from_bytes(mmdb(&[([127, 0, 0, 0], 8, "FR"), ([203, 0, 113, 0], 24, "US")])).unwrap()
+    }
+
+    #[test]
+    fn countries_from_a_maxmind_database() {
+        let geo = test_geo();
+        let at = |ip: &str| geo.country(ip.parse().unwrap());
+        assert_eq!(at("127.0.0.1").as_deref(), Some("FR"));
+        assert_eq!(at("127.255.1.2").as_deref(), Some("FR"));
+        assert_eq!(at("::ffff:127.0.0.1").as_deref(), Some("FR"), "IPv4-mapped");
+        assert_eq!(at("203.0.113.77").as_deref(), Some("US"));
+        assert_eq!(at("203.0.114.1"), None);
+        assert_eq!(at("10.0.0.1"), None);
+        assert_eq!(at("::1"), None, "IPv6 in an IPv4 database");
+        assert!(Geo::from_bytes(b"not a database".to_vec()).is_err());
+        assert!(Geo::open(Path::new("/nonexistent/geo.mmdb")).is_err());
+    }
+
+    #[test]
+    fn countries_of_a_policy() {
+        let geo = test_geo();
+        let fr = Policy { countries: vec!["FR".into()], origins: OriginRule::default() };
+        let ip = |s: &str| Some(s.parse().unwrap());
+        assert_eq!(check_country(&fr, Some(&geo), ip("127.0.0.1")), Ok(()));
+        assert_eq!(check_country(&fr, Some(&geo), ip("203.0.113.1")), Err(Refusal::Country));
+        assert_eq!(check_country(&fr, Some(&geo), ip("10.0.0.1")), Err(Refusal::Country), "unknown place");
+        assert_eq!(check_country(&fr, Some(&geo), None), Err(Refusal::Country));
+        let any = Policy::default();
+        assert_eq!(check_country(&any, Some(&geo), ip("10.0.0.1")), Ok(()), "[] is all countries");
+        let lower = Policy { countries: vec!["us".into()], origins: OriginRule::default() };
+        assert_eq!(check_country(&lower, Some(&geo), ip("203.0.113.1")), Ok(()));
     }
 
     #[test]

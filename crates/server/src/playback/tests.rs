@@ -27,6 +27,14 @@ struct Env {
 const STREAM: &str = "st-unittest";
 
 async fn env(authorized: bool, policy: Option<CreatePlaybackRestrictionPolicyRequest>) -> Env {
+    env_geo(authorized, policy, None).await
+}
+
+async fn env_geo(
+    authorized: bool,
+    policy: Option<CreatePlaybackRestrictionPolicyRequest>,
+    geo: Option<Geo>,
+) -> Env {
     let dir = tempfile::tempdir().unwrap();
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("db")).unwrap());
     let registry = Arc::new(Registry::default());
@@ -70,7 +78,7 @@ async fn env(authorized: bool, policy: Option<CreatePlaybackRestrictionPolicyReq
     let key_arn = imported.key_pair.unwrap().arn.unwrap();
     // The channel is live (not yet playable: no segments), so sessions of its stream can be followed.
     assert!(registry.try_insert(Arc::new(LiveEntry::new(arn.clone(), STREAM.into(), scope, 1))));
-    let pb = Playback::new(registry, store, [9; 32], None);
+    let pb = Playback::new(registry, store, [9; 32], geo);
     Env { pb, svc, ctx, key, key_arn, policy_arn, arn, name, _dir: dir }
 }
 
@@ -311,6 +319,26 @@ async fn restriction_policy_origins() {
     assert!(e2.start(Some(&t), Some("https://b.example")).await.is_ok());
     assert_eq!(e2.start(Some(&t), Some("https://a.example")).await.unwrap_err(), Refusal::Origin);
     assert_eq!(e2.start(Some(&t), Some("https://c.example")).await.unwrap_err(), Refusal::Origin);
+}
+
+#[tokio::test]
+async fn restriction_policy_countries_with_a_geoip_database() {
+    let db = access::tests::mmdb(&[([127, 0, 0, 0], 8, "FR"), ([203, 0, 113, 0], 24, "US")]);
+    let policy = CreatePlaybackRestrictionPolicyRequest {
+        allowed_countries: Some(vec!["FR".into()]),
+        ..Default::default()
+    };
+    let e = env_geo(true, Some(policy), Some(Geo::from_bytes(db).unwrap())).await;
+    let path = format!("{}.m3u8", e.name);
+    let query = format!("token={}", e.token(json!({})));
+    let at = |ip: &str| Some(ip.parse().unwrap());
+    assert!(e.pb.admit(&path, &query, None, at("127.0.0.1")).await.is_ok());
+    assert_eq!(e.pb.admit(&path, &query, None, at("203.0.113.9")).await.unwrap_err(), Refusal::Country);
+    assert_eq!(e.pb.admit(&path, &query, None, at("192.0.2.1")).await.unwrap_err(), Refusal::Country);
+    // Checked before the token: no token from elsewhere still says the country.
+    assert_eq!(e.pb.admit(&path, "", None, at("203.0.113.9")).await.unwrap_err(), Refusal::Country);
+    let seg = format!("{}/{STREAM}/1.ts", e.name);
+    assert_eq!(e.pb.admit(&seg, "", None, at("203.0.113.9")).await.unwrap_err(), Refusal::Country);
 }
 
 #[tokio::test]
