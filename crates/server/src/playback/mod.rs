@@ -114,7 +114,11 @@ async fn handle(State(pb): State<Arc<Playback>>, req: Request) -> Response {
     let origin = parts.headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
     let ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
     let (mut resp, restricted) = match pb.admit(&path, query, origin, ip).await {
-        Err(refusal) => (refusal.response(), false),
+        Err(refusal) => {
+            // The path only: the query holds the token.
+            tracing::debug!(target: "openivs::playback", %path, reason = refusal.message(), "playback refused");
+            (refusal.response(), false)
+        }
         Ok(a) => {
             let suffix = a.session.map(|s| format!("?session={}", pb.sessions.mint(&s))).unwrap_or_default();
             (serve::answer(&pb.registry, &path, query, &parts.headers, &suffix).await, a.restricted)
