@@ -1,8 +1,10 @@
-//! Writing a partial segment's samples in the channel's container: MPEG-TS ([`crate::ts`]) with the
+//! Writing a partial segment's samples in the channel's container. MPEG-TS ([`crate::ts`]) with the
 //! program tables at the start of every part, so each part can be decoded on its own (a player may
-//! join at any independent part). The segmenter decides where parts and segments start; this only
-//! turns a part's samples into bytes.
+//! join at any independent part); fragmented MP4 ([`crate::fmp4`]) as one `moof`+`mdat` per part, with
+//! an initialization section per set of codec configurations. The segmenter decides where parts and
+//! segments start; this only turns a part's samples into bytes.
 
+use crate::fmp4::{self, Run, RunSample};
 use crate::frame::{AudioConfig, VideoConfig};
 use crate::segmenter::{AudioTime, Container, InitSegment};
 use crate::ts::{AdtsParams, AvcParams, TS_MASK, TsMuxer};
@@ -26,42 +28,79 @@ pub(crate) struct Sample {
     pub data: Bytes,
 }
 
+/// The fMP4 side: the current initialization section and the fragment counter.
+#[derive(Default)]
+struct Fmp4State {
+    init: Option<Arc<InitSegment>>,
+    configs: (Option<Arc<VideoConfig>>, Option<Arc<AudioConfig>>),
+    next_init: u32,
+    fragments: u32,
+    /// The last video sample duration written, for a part's last frame when nothing follows it.
+    video_step: u32,
+}
+
 /// The writer of one stream's parts.
 pub(crate) struct Muxer {
+    container: Container,
     ts: TsMuxer,
     avc: Option<AvcParams>,
     adts: Option<AdtsParams>,
+    fmp4: Fmp4State,
 }
 
 impl Muxer {
     /// A writer for `container`.
     pub fn new(container: Container) -> Self {
-        let Container::Ts = container;
-        Muxer { ts: TsMuxer::new(false, false), avc: None, adts: None }
+        Muxer { container, ts: TsMuxer::new(false, false), avc: None, adts: None, fmp4: Fmp4State::default() }
     }
 
     /// Called when a segment starts, with the configurations its frames use; returns the
     /// initialization section the segment needs (fMP4 only).
     pub fn prepare(
         &mut self,
-        _video: Option<Arc<VideoConfig>>,
-        _audio: Option<Arc<AudioConfig>>,
+        video: Option<Arc<VideoConfig>>,
+        audio: Option<Arc<AudioConfig>>,
         avc: Option<AvcParams>,
         adts: Option<AdtsParams>,
     ) -> Option<Arc<InitSegment>> {
-        let tracks = (avc.is_some(), adts.is_some());
-        if self.ts.tracks() != tracks {
-            self.ts = TsMuxer::new(tracks.0, tracks.1);
-        }
         self.avc = avc;
         self.adts = adts;
-        None
+        match self.container {
+            Container::Ts => {
+                let tracks = (self.avc.is_some(), self.adts.is_some());
+                if self.ts.tracks() != tracks {
+                    self.ts = TsMuxer::new(tracks.0, tracks.1);
+                }
+                None
+            }
+            Container::Fmp4 => {
+                let f = &mut self.fmp4;
+                let same = |a: &Option<Arc<VideoConfig>>, b: &Option<Arc<VideoConfig>>| match (a, b) {
+                    (Some(a), Some(b)) => a == b,
+                    (None, None) => true,
+                    _ => false,
+                };
+                if f.init.is_none() || !same(&f.configs.0, &video) || f.configs.1 != audio {
+                    let data = fmp4::init_segment(video.as_deref(), audio.as_deref());
+                    f.init = Some(Arc::new(InitSegment { id: f.next_init, data }));
+                    f.next_init += 1;
+                    f.configs = (video, audio);
+                }
+                f.init.clone()
+            }
+        }
     }
 
     /// Writes a part's samples; `end` is where the part ends on the 90 kHz clock (the next part's
     /// start). Returns the bytes and how many samples could not be written.
     pub fn write_part(&mut self, samples: Vec<Sample>, end: i64) -> (Bytes, u64) {
-        let _ = end;
+        match self.container {
+            Container::Ts => self.write_ts(samples),
+            Container::Fmp4 => (self.write_fmp4(samples, end), 0),
+        }
+    }
+
+    fn write_ts(&mut self, samples: Vec<Sample>) -> (Bytes, u64) {
         let size: usize = samples.iter().map(|s| s.data.len()).sum();
         let mut buf = Vec::with_capacity(size + size / 8 + 1024);
         self.ts.write_tables(&mut buf);
@@ -86,5 +125,50 @@ impl Muxer {
             }
         }
         (Bytes::from(buf), rejected)
+    }
+
+    fn write_fmp4(&mut self, samples: Vec<Sample>, end: i64) -> Bytes {
+        let mut video = Run { track_id: fmp4::VIDEO_TRACK, base_decode_time: 0, samples: Vec::new() };
+        let mut audio = Run { track_id: fmp4::AUDIO_TRACK, base_decode_time: 0, samples: Vec::new() };
+        let mut video_dts = Vec::new();
+        for s in samples {
+            match s.kind {
+                SampleKind::Video { pts, dts } => {
+                    if video.samples.is_empty() {
+                        video.base_decode_time = dts.max(0) as u64;
+                    }
+                    video_dts.push(dts);
+                    let offset = i32::try_from(pts - dts).unwrap_or(0);
+                    video.samples.push(RunSample {
+                        duration: 0,
+                        composition_offset: offset,
+                        sync: s.keyframe,
+                        data: s.data,
+                    });
+                }
+                SampleKind::Audio(at) => {
+                    if audio.samples.is_empty() {
+                        audio.base_decode_time = at.samples.max(0) as u64;
+                    }
+                    audio.samples.push(RunSample {
+                        duration: 1024,
+                        composition_offset: 0,
+                        sync: true,
+                        data: s.data,
+                    });
+                }
+            }
+        }
+        // A video sample lasts until the next one; the last until the part's end (the next part's
+        // first frame), or as long as the one before when the end is unknown.
+        let step = &mut self.fmp4.video_step;
+        for (i, sample) in video.samples.iter_mut().enumerate() {
+            let next = video_dts.get(i + 1).copied().unwrap_or(end);
+            let d = u32::try_from(next - video_dts[i]).unwrap_or(0);
+            sample.duration = if d > 0 && d < 10 * fmp4::VIDEO_TIMESCALE { d } else { (*step).max(1) };
+            *step = sample.duration;
+        }
+        self.fmp4.fragments += 1;
+        fmp4::fragment(self.fmp4.fragments, &[video, audio], &[])
     }
 }

@@ -19,6 +19,8 @@ pub enum Container {
     /// MPEG-2 transport stream (`TS`, the default).
     #[default]
     Ts,
+    /// Fragmented MP4 (`FRAGMENTED_MP4`): an initialization section, then one `moof`+`mdat` per part.
+    Fmp4,
 }
 
 /// How segments are cut and how many are kept.

@@ -153,6 +153,33 @@ fn segments_are_dated_by_the_wall_clock_at_ingest() {
 }
 
 #[test]
+fn fragmented_mp4_segments_share_an_init_section_until_the_codecs_change() {
+    let mut s = Segmenter::new(SegmenterConfig::LOW.with_container(Container::Fmp4));
+    s.push(video_config());
+    s.push(audio_config());
+    let segs = feed(&mut s, 30 * 5, 30);
+    assert_eq!(segs.len(), 2);
+    let init = segs[0].init.clone().expect("an init section");
+    assert_eq!(&init.data[4..8], b"ftyp");
+    for seg in &segs {
+        assert!(Arc::ptr_eq(seg.init.as_ref().unwrap(), &init));
+        for p in seg.parts.iter() {
+            // One moof (then its mdat) per part.
+            assert_eq!(&p.data[4..8], b"moof");
+        }
+        let joined: Vec<u8> = seg.parts.iter().flat_map(|p| p.data.iter().copied()).collect();
+        assert_eq!(joined, seg.data);
+    }
+    // A new video configuration (another resolution) ends the segment and brings a new init.
+    let MediaItem::VideoConfig(v) = video_config() else { unreachable!() };
+    s.push(MediaItem::VideoConfig(Arc::new(VideoConfig { width: 1280, height: 720, ..(*v).clone() })));
+    let more = feed(&mut s, 30 * 3, 30);
+    let next = more.first().expect("a segment").init.clone().expect("init");
+    assert_eq!(next.id, init.id + 1);
+    assert_eq!(s.rejected(), 0);
+}
+
+#[test]
 fn the_window_is_bounded_and_shares_its_bytes() {
     let cfg = SegmenterConfig { window: 3, ..SegmenterConfig::LOW };
     let mut s = Segmenter::new(cfg);

@@ -4,9 +4,9 @@
 //! ranges and refusals. Skips with a message when ffmpeg/ffprobe are missing, unless
 //! `OPENIVS_REQUIRE_FFMPEG=1` (as in CI).
 
-mod low_latency;
-
 mod access;
+mod fmp4;
+mod low_latency;
 
 use aws_sdk_ivs::Client;
 use conformance::Server;

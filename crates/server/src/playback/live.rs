@@ -5,8 +5,8 @@
 use crate::ingest::registry::LiveEntry;
 use openivs_media::hls::{VariantInfo, variant_info};
 use openivs_media::hub::DEFAULT_QUEUE;
-use openivs_media::segmenter::{OpenSegment, Segment, Segmenter, SegmenterConfig};
-use openivs_model::{Channel, ChannelLatencyMode};
+use openivs_media::segmenter::{Container, OpenSegment, Segment, Segmenter, SegmenterConfig};
+use openivs_model::{Channel, ChannelLatencyMode, ContainerFormat};
 use std::sync::Arc;
 use tokio::sync::watch;
 
@@ -60,6 +60,10 @@ pub fn start(entry: &LiveEntry, channel: &Channel) {
         Some(ChannelLatencyMode::Normal) => SegmenterConfig::NORMAL,
         _ => SegmenterConfig::LOW,
     };
+    let config = config.with_container(match channel.container_format {
+        Some(ContainerFormat::FragmentedMp4) => Container::Fmp4,
+        _ => Container::Ts,
+    });
     let (tx, rx) = watch::channel(Arc::new(Snapshot::default()));
     let live = Live {
         stream_id: entry.stream_id.clone(),

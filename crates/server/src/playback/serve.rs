@@ -3,7 +3,8 @@
 //!
 //! URL layout under the channel's `<region>.<account>.channel.<id>` (the playbackUrl without `.m3u8`):
 //! `<stream id>/media.m3u8` (the media playlist), `<stream id>/<seq>.ts` (segment `seq`) and
-//! `<stream id>/<seq>.<part>.ts` (its part). Segment and part URLs never repeat across streams, so they
+//! `<stream id>/<seq>.<part>.ts` (its part); for fragmented MP4 `<seq>.m4s`, `<seq>.<part>.m4s` and
+//! `<stream id>/init<n>.mp4` (the initialization section, a new `n` when codecs change). Segment and part URLs never repeat across streams, so they
 //! are cached for a day; playlists for a second, and blocking reloads (rfc8216bis §6.2.5.2) not at all
 //! (they answer the moment something new exists, and carry the viewer's own URI suffix).
 
@@ -13,6 +14,7 @@ use axum::body::Body;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use openivs_media::hls::{self, MediaPlaylist, Uris};
+use openivs_media::segmenter::Container;
 use openivs_model::arn::{Arn, ResourceType};
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,8 +24,39 @@ use std::time::Duration;
 pub(super) enum Target<'a> {
     Multivariant,
     Media { stream_id: &'a str },
-    Segment { stream_id: &'a str, seq: u64 },
-    Part { stream_id: &'a str, seq: u64, index: u32 },
+    Segment { stream_id: &'a str, seq: u64, ext: Ext },
+    Part { stream_id: &'a str, seq: u64, index: u32, ext: Ext },
+    Init { stream_id: &'a str, id: u32 },
+}
+
+/// The extension of a segment or part URI, which names its container.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Ext {
+    Ts,
+    M4s,
+}
+
+impl Ext {
+    fn of(container: Container) -> Ext {
+        match container {
+            Container::Ts => Ext::Ts,
+            Container::Fmp4 => Ext::M4s,
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Ext::Ts => "ts",
+            Ext::M4s => "m4s",
+        }
+    }
+
+    fn content_type(self) -> &'static str {
+        match self {
+            Ext::Ts => "video/mp2t",
+            Ext::M4s => "video/mp4",
+        }
+    }
 }
 
 /// Splits a path (after `/api/video/v1/`) into the channel ARN and what is asked of it.
@@ -38,15 +71,21 @@ pub(super) fn parse(path: &str) -> Option<(String, Target<'_>)> {
             }
             let target = match file {
                 "media.m3u8" => Target::Media { stream_id },
-                f => {
-                    let stem = f.strip_suffix(".ts")?;
-                    match stem.split_once('.') {
-                        None => Target::Segment { stream_id, seq: number(stem)? },
-                        Some((seq, index)) => {
-                            Target::Part { stream_id, seq: number(seq)?, index: number(index)? }
+                f => match f.strip_prefix("init").and_then(|r| r.strip_suffix(".mp4")) {
+                    Some(id) => Target::Init { stream_id, id: number(id)? },
+                    None => {
+                        let (stem, ext) = match f.strip_suffix(".ts") {
+                            Some(stem) => (stem, Ext::Ts),
+                            None => (f.strip_suffix(".m4s")?, Ext::M4s),
+                        };
+                        match stem.split_once('.') {
+                            None => Target::Segment { stream_id, seq: number(stem)?, ext },
+                            Some((seq, index)) => {
+                                Target::Part { stream_id, seq: number(seq)?, index: number(index)?, ext }
+                            }
                         }
                     }
-                }
+                },
             };
             (name, target)
         }
@@ -68,14 +107,15 @@ fn number<T: std::str::FromStr>(s: &str) -> Option<T> {
 /// Names segments and parts relative to the media playlist, each with the viewer's suffix.
 struct Names<'a> {
     suffix: &'a str,
+    ext: &'static str,
 }
 
 impl Uris for Names<'_> {
     fn segment(&self, seq: u64) -> String {
-        format!("{seq}.ts{}", self.suffix)
+        format!("{seq}.{}{}", self.ext, self.suffix)
     }
     fn part(&self, seq: u64, index: u32) -> String {
-        format!("{seq}.{index}.ts{}", self.suffix)
+        format!("{seq}.{index}.{}{}", self.ext, self.suffix)
     }
     fn init(&self, id: u32) -> String {
         format!("init{id}.mp4{}", self.suffix)
@@ -109,17 +149,30 @@ pub(super) async fn answer(
             let body = hls::multivariant(info, &format!("{name}/{}/media.m3u8{uri_suffix}", live.stream_id));
             playlist(body, false, headers)
         }
-        Target::Media { stream_id } | Target::Segment { stream_id, .. } | Target::Part { stream_id, .. }
+        Target::Media { stream_id }
+        | Target::Segment { stream_id, .. }
+        | Target::Part { stream_id, .. }
+        | Target::Init { stream_id, .. }
             if stale(stream_id) =>
         {
             text(StatusCode::NOT_FOUND, "That stream has ended")
         }
+        Target::Segment { ext, .. } | Target::Part { ext, .. } if ext != Ext::of(live.config.container) => {
+            text(StatusCode::NOT_FOUND, "This stream's segments are in another container")
+        }
         Target::Media { .. } => media(&live, snap, query, headers, uri_suffix).await,
-        Target::Segment { seq, .. } => match snap.segments.iter().find(|s| s.seq == seq) {
-            Some(s) => ranged(s.data.clone(), headers),
+        Target::Segment { seq, ext, .. } => match snap.segments.iter().find(|s| s.seq == seq) {
+            Some(s) => ranged(s.data.clone(), ext.content_type(), headers),
             None => text(StatusCode::NOT_FOUND, "No such segment (it left the window or is not ready)"),
         },
-        Target::Part { seq, index, .. } => part(&live, snap, seq, index, headers).await,
+        Target::Part { seq, index, ext, .. } => part(&live, snap, seq, index, ext, headers).await,
+        Target::Init { id, .. } => {
+            let inits = snap.segments.iter().filter_map(|s| s.init.as_ref());
+            match inits.chain(snap.open.as_ref().and_then(|o| o.init.as_ref())).find(|i| i.id == id) {
+                Some(i) => ranged(i.data.clone(), "video/mp4", headers),
+                None => text(StatusCode::NOT_FOUND, "No such initialization section"),
+            }
+        }
     }
 }
 
@@ -233,7 +286,7 @@ async fn media(
             part_target_ms: cfg.part_target_ms,
             ended: snap.ended,
         },
-        &Names { suffix: uri_suffix },
+        &Names { suffix: uri_suffix, ext: Ext::of(cfg.container).as_str() },
     );
     playlist(body, directive.is_some(), headers)
 }
@@ -261,16 +314,23 @@ fn may_come(s: &Snapshot, seq: u64, index: u32) -> bool {
     }
 }
 
-async fn part(live: &Live, snap: Arc<Snapshot>, seq: u64, index: u32, headers: &HeaderMap) -> Response {
+async fn part(
+    live: &Live,
+    snap: Arc<Snapshot>,
+    seq: u64,
+    index: u32,
+    ext: Ext,
+    headers: &HeaderMap,
+) -> Response {
     if let Some(data) = find_part(&snap, seq, index) {
-        return ranged(data, headers);
+        return ranged(data, ext.content_type(), headers);
     }
     if live.config.part_target_ms.is_some() && may_come(&snap, seq, index) {
         // A preload hint: answer once the part exists (or once it is clear it never will).
         let limit = Duration::from_millis(3 * live.config.target_ms as u64);
         let ready = |s: &Snapshot| find_part(s, seq, index).is_some() || !may_come(s, seq, index);
         if let Some(data) = wait_for(live, limit, ready).await.and_then(|s| find_part(&s, seq, index)) {
-            return ranged(data, headers);
+            return ranged(data, ext.content_type(), headers);
         }
     }
     text(StatusCode::NOT_FOUND, "No such part (it left the window or never came)")
@@ -319,9 +379,9 @@ fn gzip(data: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// A segment, whole or the single byte range asked for (RFC 9110 §14); the bytes are shared.
-fn ranged(data: axum::body::Bytes, headers: &HeaderMap) -> Response {
+fn ranged(data: axum::body::Bytes, content_type: &'static str, headers: &HeaderMap) -> Response {
     let base = [
-        (header::CONTENT_TYPE, "video/mp2t"),
+        (header::CONTENT_TYPE, content_type),
         (header::CACHE_CONTROL, "max-age=86400, public, immutable"),
         (header::ACCEPT_RANGES, "bytes"),
     ];
@@ -378,11 +438,19 @@ mod tests {
         );
         assert_eq!(
             parse("us-west-2.123456789012.channel.abcdEFGH1234/st-1/42.ts"),
-            Some((arn.clone(), Target::Segment { stream_id: "st-1", seq: 42 }))
+            Some((arn.clone(), Target::Segment { stream_id: "st-1", seq: 42, ext: Ext::Ts }))
         );
         assert_eq!(
             parse("us-west-2.123456789012.channel.abcdEFGH1234/st-1/42.3.ts"),
-            Some((arn, Target::Part { stream_id: "st-1", seq: 42, index: 3 }))
+            Some((arn.clone(), Target::Part { stream_id: "st-1", seq: 42, index: 3, ext: Ext::Ts }))
+        );
+        assert_eq!(
+            parse("us-west-2.123456789012.channel.abcdEFGH1234/st-1/42.3.m4s"),
+            Some((arn.clone(), Target::Part { stream_id: "st-1", seq: 42, index: 3, ext: Ext::M4s }))
+        );
+        assert_eq!(
+            parse("us-west-2.123456789012.channel.abcdEFGH1234/st-1/init0.mp4"),
+            Some((arn, Target::Init { stream_id: "st-1", id: 0 }))
         );
         for bad in [
             "us-west-2.123456789012.stream-key.abc.m3u8",
@@ -394,6 +462,9 @@ mod tests {
             "us-west-2.1.channel.abc/st-1/+1.ts",
             "us-west-2.1.channel.abc/st-1/1.2.3.ts",
             "us-west-2.1.channel.abc/st-1/1..ts",
+            "us-west-2.1.channel.abc/st-1/1.mp4",
+            "us-west-2.1.channel.abc/st-1/init.mp4",
+            "us-west-2.1.channel.abc/st-1/init-1.mp4",
             "",
         ] {
             assert_eq!(parse(bad), None, "{bad}");
