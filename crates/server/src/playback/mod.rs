@@ -212,7 +212,7 @@ impl Playback {
         let Some((arn, target)) = serve::parse(path) else { return Ok(Admitted::default()) };
         let params = Params::parse(query);
         if matches!(target, serve::Target::Multivariant) {
-            return self.admit_new(&arn, params.token.as_deref(), origin, ip, true).await;
+            return self.admit_new(&arn, params.token.as_deref(), origin, ip, true, true).await;
         }
         let stream = path.split('/').nth(1).unwrap_or_default();
         let playlist = path.ends_with(".m3u8");
@@ -229,7 +229,7 @@ impl Playback {
                 Err(r) => refused = Some(r),
             }
         }
-        match self.admit_new(&arn, params.token.as_deref(), origin, ip, false).await {
+        match self.admit_new(&arn, params.token.as_deref(), origin, ip, false, playlist).await {
             Err(Refusal::NoToken) => Err(refused.unwrap_or(Refusal::NoToken)),
             other => other,
         }
@@ -272,7 +272,7 @@ impl Playback {
     /// asked for directly. Reads the channel's settings (fresh on the multivariant playlist, else
     /// cached for [`ACCESS_CACHE`]), checks the policy and, on a private channel, the token; starts a
     /// session on the multivariant playlist, and on a private channel's media playlist opened with
-    /// a token.
+    /// a token (`playlist`; a segment asked for with a token is served without counting a viewer).
     async fn admit_new(
         &self,
         arn: &str,
@@ -280,6 +280,7 @@ impl Playback {
         origin: Option<&str>,
         ip: Option<IpAddr>,
         first: bool,
+        playlist: bool,
     ) -> Result<Admitted, Refusal> {
         let Some(access) = self.channel_access(arn, first).await? else {
             return Ok(Admitted::default());
@@ -323,6 +324,9 @@ impl Playback {
             }
             None => (None, 0),
         };
+        if !playlist {
+            return Ok(Admitted { session: None, restricted });
+        }
         let session = Session {
             id: new_session_id(),
             channel: arn.to_string(),
