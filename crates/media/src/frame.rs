@@ -1,5 +1,6 @@
-//! What flows from ingest through the hub to its readers: codec frames with timestamps, and the codec
-//! configurations (H.264 SPS/PPS, AAC AudioSpecificConfig) that readers need before the first frame.
+//! What flows from ingest through the hub to its readers: codec frames with timestamps, the codec
+//! configurations (H.264 SPS/PPS, AAC AudioSpecificConfig) that readers need before the first frame,
+//! and timed metadata.
 
 use bytes::Bytes;
 use std::sync::Arc;
@@ -69,6 +70,18 @@ pub enum MediaItem {
     AudioConfig(Arc<AudioConfig>),
     /// A coded frame.
     Frame(Frame),
+    /// Timed metadata (PutMetadata), at a time on the stream's clock.
+    Metadata(TimedMetadata),
+}
+
+/// Timed metadata put into a live stream: an opaque payload (IVS: up to 1 KB of text) that viewers
+/// receive as an ID3 tag at `pts`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TimedMetadata {
+    /// When it applies, ms on the publisher's clock (the stream's latest time when it was put).
+    pub pts: i64,
+    /// The payload.
+    pub payload: Bytes,
 }
 
 impl MediaItem {

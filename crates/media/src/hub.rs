@@ -3,9 +3,10 @@
 //! the drop and resynchronizes at the next video keyframe (with the current codec configurations in
 //! front of it), so a slow reader never blocks ingest nor grows memory.
 
-use crate::frame::{AudioConfig, MediaItem, VideoConfig};
+use crate::frame::{AudioConfig, MediaItem, TimedMetadata, VideoConfig};
+use bytes::Bytes;
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use tokio::sync::Notify;
 
@@ -21,6 +22,8 @@ struct Inner {
     readers: Mutex<Vec<Arc<Shared>>>,
     configs: Mutex<Configs>,
     closed: AtomicBool,
+    /// The latest decoding time published, ms ([`i64::MIN`] before the first frame).
+    latest: AtomicI64,
 }
 
 #[derive(Default, Clone)]
@@ -62,6 +65,7 @@ impl Hub {
                 readers: Mutex::new(Vec::new()),
                 configs: Mutex::new(Configs::default()),
                 closed: AtomicBool::new(false),
+                latest: AtomicI64::new(i64::MIN),
             }),
         }
     }
@@ -73,7 +77,10 @@ impl Hub {
             match &item {
                 MediaItem::VideoConfig(v) => c.video = Some(v.clone()),
                 MediaItem::AudioConfig(a) => c.audio = Some(a.clone()),
-                MediaItem::Frame(_) => {}
+                MediaItem::Frame(f) => {
+                    self.inner.latest.fetch_max(f.dts, Ordering::AcqRel);
+                }
+                MediaItem::Metadata(_) => {}
             }
             c.clone()
         };
@@ -83,6 +90,17 @@ impl Hub {
                 r.notify.notify_one();
             }
         }
+    }
+
+    /// The stream's latest time (the newest frame's decoding time, ms), if a frame came.
+    pub fn latest_time(&self) -> Option<i64> {
+        Some(self.inner.latest.load(Ordering::Acquire)).filter(|t| *t != i64::MIN)
+    }
+
+    /// Puts timed metadata into the stream at its latest time (or 0 before any frame).
+    pub fn put_metadata(&self, payload: impl Into<Bytes>) {
+        let pts = self.latest_time().unwrap_or(0);
+        self.publish(MediaItem::Metadata(TimedMetadata { pts, payload: payload.into() }));
     }
 
     /// A new reader with a queue of `capacity` items; it starts at the next video keyframe (or at the
@@ -129,6 +147,11 @@ impl Shared {
         let mut s = lock(&self.state);
         if s.closed {
             return false;
+        }
+        // Metadata is rare and must reach every viewer: a reader waiting for a keyframe keeps it.
+        if s.resync && matches!(item, MediaItem::Metadata(_)) && s.queue.len() < self.capacity {
+            s.queue.push_back(item.clone());
+            return true;
         }
         if s.resync {
             let at_sync_point = match item {
@@ -280,6 +303,28 @@ mod tests {
         let first_frame = items.iter().position(|i| matches!(i, MediaItem::Frame(_))).unwrap();
         assert!(matches!(items[first_frame - 1], MediaItem::VideoConfig(_)));
         assert!(items[first_frame].is_video_keyframe());
+    }
+
+    #[tokio::test]
+    async fn metadata_is_stamped_with_the_latest_time_and_survives_a_resync() {
+        let hub = Hub::new();
+        hub.publish(video_config());
+        let mut r = hub.subscribe(16);
+        // Before the reader's first keyframe: kept, and stamped 0 (no frame yet).
+        hub.put_metadata("early");
+        hub.publish(frame(Track::Video, 100, true));
+        hub.publish(frame(Track::Audio, 90, true));
+        hub.put_metadata(String::from("{\"q\":1}"));
+        let items: Vec<MediaItem> = std::iter::from_fn(|| r.try_recv()).collect();
+        let meta: Vec<(i64, &[u8])> = items
+            .iter()
+            .filter_map(|i| match i {
+                MediaItem::Metadata(m) => Some((m.pts, &m.payload[..])),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(meta, [(0, &b"early"[..]), (100, &b"{\"q\":1}"[..])]);
+        assert_eq!(hub.latest_time(), Some(100));
     }
 
     #[tokio::test]

@@ -13,6 +13,7 @@ pub mod fmp4;
 pub mod frame;
 pub mod hls;
 pub mod hub;
+pub mod id3;
 pub mod ingest;
 mod mux;
 pub mod rtmp;
@@ -21,4 +22,4 @@ pub mod sps;
 pub mod stats;
 pub mod ts;
 
-pub use frame::{AudioConfig, Frame, MediaItem, Track, VideoConfig};
+pub use frame::{AudioConfig, Frame, MediaItem, TimedMetadata, Track, VideoConfig};

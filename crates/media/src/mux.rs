@@ -11,6 +11,9 @@ use crate::ts::{AdtsParams, AvcParams, TS_MASK, TsMuxer};
 use bytes::Bytes;
 use std::sync::Arc;
 
+/// The `emsg` scheme of ID3 timed metadata in CMAF (AOM, "Carriage of ID3 Timed Metadata in CMAF").
+pub(crate) const ID3_SCHEME: &str = "https://aomedia.org/emsg/ID3";
+
 /// What a sample is, with its times on the 90 kHz clock (not wrapped to 33 bits).
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum SampleKind {
@@ -18,6 +21,8 @@ pub(crate) enum SampleKind {
     Video { pts: i64, dts: i64 },
     /// A raw AAC frame.
     Audio(AudioTime),
+    /// An ID3 tag (timed metadata) at `pts`.
+    Id3 { pts: i64 },
 }
 
 /// One frame of a pending part.
@@ -35,6 +40,7 @@ struct Fmp4State {
     configs: (Option<Arc<VideoConfig>>, Option<Arc<AudioConfig>>),
     next_init: u32,
     fragments: u32,
+    events: u32,
     /// The last video sample duration written, for a part's last frame when nothing follows it.
     video_step: u32,
 }
@@ -51,7 +57,13 @@ pub(crate) struct Muxer {
 impl Muxer {
     /// A writer for `container`.
     pub fn new(container: Container) -> Self {
-        Muxer { container, ts: TsMuxer::new(false, false), avc: None, adts: None, fmp4: Fmp4State::default() }
+        Muxer {
+            container,
+            ts: TsMuxer::new(false, false).with_id3(),
+            avc: None,
+            adts: None,
+            fmp4: Fmp4State::default(),
+        }
     }
 
     /// Called when a segment starts, with the configurations its frames use; returns the
@@ -69,7 +81,7 @@ impl Muxer {
             Container::Ts => {
                 let tracks = (self.avc.is_some(), self.adts.is_some());
                 if self.ts.tracks() != tracks {
-                    self.ts = TsMuxer::new(tracks.0, tracks.1);
+                    self.ts = TsMuxer::new(tracks.0, tracks.1).with_id3();
                 }
                 None
             }
@@ -118,6 +130,10 @@ impl Muxer {
                 (SampleKind::Audio(at), _, Some(adts)) => {
                     self.ts.write_audio(&mut buf, adts, &s.data, at.ticks as u64 & TS_MASK)
                 }
+                (SampleKind::Id3 { pts }, _, _) => {
+                    self.ts.write_id3(&mut buf, &s.data, pts as u64 & TS_MASK);
+                    Ok(())
+                }
                 _ => Ok(()),
             };
             if written.is_err() {
@@ -131,8 +147,16 @@ impl Muxer {
         let mut video = Run { track_id: fmp4::VIDEO_TRACK, base_decode_time: 0, samples: Vec::new() };
         let mut audio = Run { track_id: fmp4::AUDIO_TRACK, base_decode_time: 0, samples: Vec::new() };
         let mut video_dts = Vec::new();
+        // Timed metadata: an `emsg` (AOM "Carriage of ID3 Timed Metadata in CMAF") before the moof.
+        let mut events = Vec::new();
         for s in samples {
             match s.kind {
+                SampleKind::Id3 { pts } => {
+                    self.fmp4.events += 1;
+                    let time = pts.max(0) as u64;
+                    let id = self.fmp4.events;
+                    events.extend(fmp4::emsg(ID3_SCHEME, "", fmp4::VIDEO_TIMESCALE, time, id, &s.data));
+                }
                 SampleKind::Video { pts, dts } => {
                     if video.samples.is_empty() {
                         video.base_decode_time = dts.max(0) as u64;
@@ -169,6 +193,6 @@ impl Muxer {
             *step = sample.duration;
         }
         self.fmp4.fragments += 1;
-        fmp4::fragment(self.fmp4.fragments, &[video, audio], &[])
+        fmp4::fragment(self.fmp4.fragments, &[video, audio], &events)
     }
 }

@@ -178,7 +178,13 @@ pub struct Segmenter {
     last_video_dts: Option<i64>,
     video_step_ms: i64,
     generation: u64,
+    /// Metadata that came while no segment was open, for the next one.
+    waiting_metadata: Vec<Sample>,
 }
+
+/// Metadata kept while no segment is open (IVS allows 5 a second; a stream without a keyframe for
+/// longer than this many loses the oldest).
+const MAX_WAITING_METADATA: usize = 32;
 
 /// Audio timestamps from sample counts. RTMP carries milliseconds, so AAC frames of 21.33 ms arrive
 /// 21 or 22 ms apart; written as such, decoders see frames overlap and complain of non-monotonic
@@ -271,6 +277,7 @@ impl Segmenter {
             last_video_dts: None,
             video_step_ms: 33,
             generation: 0,
+            waiting_metadata: Vec::new(),
         }
     }
 
@@ -341,6 +348,23 @@ impl Segmenter {
                 self.audio = Some(a);
                 self.audio_clock = AudioClock::default();
                 finished
+            }
+            MediaItem::Metadata(m) => {
+                let sample = Sample {
+                    kind: SampleKind::Id3 { pts: ticks90(m.pts) },
+                    keyframe: true,
+                    data: crate::id3::txxx_tag("", &m.payload),
+                };
+                match self.open.as_mut() {
+                    Some(o) => o.part.samples.push(sample),
+                    None => {
+                        if self.waiting_metadata.len() >= MAX_WAITING_METADATA {
+                            self.waiting_metadata.remove(0);
+                        }
+                        self.waiting_metadata.push(sample);
+                    }
+                }
+                None
             }
             MediaItem::Frame(f) => {
                 let is_video = f.track == Track::Video;
@@ -455,7 +479,12 @@ impl Segmenter {
             init,
             parts: Vec::new(),
             bytes: 0,
-            part: Pending { start_ms: at_ms, independent, samples: Vec::new(), bytes: 0 },
+            part: Pending {
+                start_ms: at_ms,
+                independent,
+                samples: std::mem::take(&mut self.waiting_metadata),
+                bytes: 0,
+            },
         });
     }
 

@@ -179,6 +179,67 @@ fn fragmented_mp4_segments_share_an_init_section_until_the_codecs_change() {
     assert_eq!(s.rejected(), 0);
 }
 
+fn metadata(pts: i64, text: &'static str) -> MediaItem {
+    MediaItem::Metadata(crate::frame::TimedMetadata { pts, payload: Bytes::from_static(text.as_bytes()) })
+}
+
+#[test]
+fn metadata_goes_into_the_part_being_written() {
+    let mut s = Segmenter::new(SegmenterConfig::LOW);
+    // Before any segment: kept for the first.
+    s.push(metadata(-5, "early"));
+    s.push(video_config());
+    s.push(audio_config());
+    s.push(video(0, true));
+    for i in 1..25 {
+        s.push(video(i * 1000 / 30, false));
+        if i == 12 {
+            s.push(metadata(400, "{\"q\":2}"));
+        }
+    }
+    let open = s.open().expect("open");
+    let tags: Vec<(usize, u64, Vec<u8>)> = open
+        .parts
+        .iter()
+        .enumerate()
+        .flat_map(|(n, p)| {
+            p.data
+                .chunks(PACKET)
+                .filter(|k| (u16::from(k[1] & 0x1f) << 8 | u16::from(k[2])) == crate::ts::ID3_PID)
+                .map(move |k| {
+                    let pes = &k[4..];
+                    let pes = if k[3] & 0x20 != 0 { &k[5 + usize::from(k[4])..] } else { pes };
+                    let pts = (u64::from(pes[9] >> 1) & 7) << 30
+                        | u64::from(u16::from_be_bytes([pes[10], pes[11]]) >> 1) << 15
+                        | u64::from(u16::from_be_bytes([pes[12], pes[13]]) >> 1);
+                    (n, pts, pes[14..].to_vec())
+                })
+        })
+        .collect();
+    assert_eq!(tags.len(), 2, "{tags:?}");
+    assert_eq!((tags[0].0, tags[0].1), (0, ts90(-5)));
+    assert!(tags[0].2.ends_with(b"\x03\x00early") && tags[0].2.starts_with(b"ID3\x04"));
+    // Put during the second part (frames 10..19): written in it, at its time.
+    assert_eq!((tags[1].0, tags[1].1), (1, ts90(400)));
+    assert!(tags[1].2.ends_with(b"{\"q\":2}"));
+    // fMP4: an emsg before the moof of the fragment carrying it.
+    let mut f = Segmenter::new(SegmenterConfig::LOW.with_container(Container::Fmp4));
+    f.push(video_config());
+    f.push(video(0, true));
+    f.push(metadata(10, "hi"));
+    for i in 1..12 {
+        f.push(video(i * 1000 / 30, false));
+    }
+    let part = &f.open().expect("open").parts[0].data;
+    assert_eq!(&part[4..8], b"emsg");
+    let emsg_len = u32::from_be_bytes(part[..4].try_into().unwrap()) as usize;
+    assert_eq!(&part[emsg_len + 4..emsg_len + 8], b"moof");
+    let body = &part[8..emsg_len];
+    assert_eq!(u64::from_be_bytes(body[8..16].try_into().unwrap()), ticks90(10) as u64);
+    assert!(body[24..].starts_with(b"https://aomedia.org/emsg/ID3\0\0ID3\x04"));
+    assert!(body.ends_with(b"\x03\x00hi"));
+}
+
 #[test]
 fn the_window_is_bounded_and_shares_its_bytes() {
     let cfg = SegmenterConfig { window: 3, ..SegmenterConfig::LOW };

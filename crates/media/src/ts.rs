@@ -14,6 +14,8 @@ pub const PMT_PID: u16 = 0x1000;
 pub const VIDEO_PID: u16 = 0x100;
 /// PID of the AAC elementary stream.
 pub const AUDIO_PID: u16 = 0x101;
+/// PID of the timed ID3 metadata stream.
+pub const ID3_PID: u16 = 0x102;
 /// Timestamps are 33-bit counts of a 90 kHz clock.
 pub const TS_MASK: u64 = (1 << 33) - 1;
 
@@ -135,16 +137,36 @@ impl AdtsParams {
 pub struct TsMuxer {
     has_video: bool,
     has_audio: bool,
+    has_id3: bool,
     cc_pat: u8,
     cc_pmt: u8,
     cc_video: u8,
     cc_audio: u8,
+    cc_id3: u8,
 }
+
+/// `ID3 ` as a format identifier (Apple, "Timed Metadata for HTTP Live Streaming" §2).
+const ID3_FORMAT: [u8; 4] = *b"ID3 ";
 
 impl TsMuxer {
     /// A muxer for a program with the given tracks.
     pub fn new(has_video: bool, has_audio: bool) -> Self {
-        TsMuxer { has_video, has_audio, cc_pat: 0, cc_pmt: 0, cc_video: 0, cc_audio: 0 }
+        TsMuxer {
+            has_video,
+            has_audio,
+            has_id3: false,
+            cc_pat: 0,
+            cc_pmt: 0,
+            cc_video: 0,
+            cc_audio: 0,
+            cc_id3: 0,
+        }
+    }
+
+    /// The same program with a timed ID3 metadata stream (PMT stream type 0x15 on [`ID3_PID`]).
+    pub fn with_id3(mut self) -> Self {
+        self.has_id3 = true;
+        self
     }
 
     /// Whether the program has (video, audio).
@@ -161,15 +183,36 @@ impl TsMuxer {
         let pat = section(0x00, 1, &[0x00, 0x01, 0xe0 | (PMT_PID >> 8) as u8, PMT_PID as u8]);
         write_packets(out, 0, &mut self.cc_pat, &pat, None, false);
         let pcr = self.pcr_pid();
-        let mut body = vec![0xe0 | (pcr >> 8) as u8, pcr as u8, 0xf0, 0x00];
-        let mut stream = |kind: u8, pid: u16| {
-            body.extend_from_slice(&[kind, 0xe0 | (pid >> 8) as u8, pid as u8, 0xf0, 0x00]);
+        let mut body = vec![0xe0 | (pcr >> 8) as u8, pcr as u8];
+        // The program's metadata_pointer_descriptor (ISO/IEC 13818-1 §2.6.58): application format and
+        // metadata format both "ID3 " (0xFFFF / 0xFF: given by identifier), service 0, carried in this
+        // program's PES (MPEG_carriage_flags 0), then the program number.
+        let mut pointer = vec![0x25, 15, 0xff, 0xff];
+        pointer.extend_from_slice(&ID3_FORMAT);
+        pointer.push(0xff);
+        pointer.extend_from_slice(&ID3_FORMAT);
+        pointer.extend_from_slice(&[0x00, 0x1f, 0x00, 0x01]);
+        let program_info: &[u8] = if self.has_id3 { &pointer } else { &[] };
+        body.extend_from_slice(&[0xf0, program_info.len() as u8]);
+        body.extend_from_slice(program_info);
+        let mut stream = |kind: u8, pid: u16, info: &[u8]| {
+            body.extend_from_slice(&[kind, 0xe0 | (pid >> 8) as u8, pid as u8, 0xf0, info.len() as u8]);
+            body.extend_from_slice(info);
         };
         if self.has_video {
-            stream(0x1b, VIDEO_PID);
+            stream(0x1b, VIDEO_PID, &[]);
         }
         if self.has_audio {
-            stream(0x0f, AUDIO_PID);
+            stream(0x0f, AUDIO_PID, &[]);
+        }
+        if self.has_id3 {
+            // metadata_descriptor (§2.6.60): the same formats, service 0, no decoder config.
+            let mut descriptor = vec![0x26, 13, 0xff, 0xff];
+            descriptor.extend_from_slice(&ID3_FORMAT);
+            descriptor.push(0xff);
+            descriptor.extend_from_slice(&ID3_FORMAT);
+            descriptor.extend_from_slice(&[0x00, 0x0f]);
+            stream(0x15, ID3_PID, &descriptor);
         }
         let pmt = section(0x02, 1, &body);
         write_packets(out, PMT_PID, &mut self.cc_pmt, &pmt, None, false);
@@ -186,7 +229,7 @@ impl TsMuxer {
         keyframe: bool,
     ) -> Result<(), TsError> {
         let annexb = annex_b(params, avcc, keyframe)?;
-        let pes = pes(0xe0, pts, Some(dts), &annexb);
+        let pes = pes(0xe0, pts, Some(dts), &annexb, false);
         // PCR runs a little behind DTS so a decoder has the frame before it is due.
         let pcr = if self.pcr_pid() == VIDEO_PID { Some(dts.wrapping_sub(PCR_LEAD) & TS_MASK) } else { None };
         write_packets(out, VIDEO_PID, &mut self.cc_video, &pes, pcr, keyframe);
@@ -204,10 +247,21 @@ impl TsMuxer {
         let mut payload = Vec::with_capacity(raw.len() + 7);
         payload.extend_from_slice(&adts.header(raw.len())?);
         payload.extend_from_slice(raw);
-        let pes = pes(0xc0, pts, None, &payload);
+        let pes = pes(0xc0, pts, None, &payload, false);
         let pcr = if self.pcr_pid() == AUDIO_PID { Some(pts.wrapping_sub(PCR_LEAD) & TS_MASK) } else { None };
         write_packets(out, AUDIO_PID, &mut self.cc_audio, &pes, pcr, false);
         Ok(())
+    }
+}
+
+impl TsMuxer {
+    /// Writes an ID3 tag as a PES packet of private_stream_1 (0xBD) with its PTS and the data
+    /// alignment indicator set, on the metadata PID (Apple's timed metadata spec §3).
+    pub fn write_id3(&mut self, out: &mut Vec<u8>, tag: &[u8], pts: u64) {
+        if self.has_id3 {
+            let pes = pes(0xbd, pts, None, tag, true);
+            write_packets(out, ID3_PID, &mut self.cc_id3, &pes, None, false);
+        }
     }
 }
 
@@ -269,7 +323,7 @@ fn annex_b(params: &AvcParams, avcc: &[u8], keyframe: bool) -> Result<Vec<u8>, T
 }
 
 /// A PES packet: header with PTS (and DTS when it differs), then the payload.
-fn pes(stream_id: u8, pts: u64, dts: Option<u64>, payload: &[u8]) -> Vec<u8> {
+fn pes(stream_id: u8, pts: u64, dts: Option<u64>, payload: &[u8], aligned: bool) -> Vec<u8> {
     let dts = dts.filter(|d| *d != pts);
     let header_len: usize = if dts.is_some() { 10 } else { 5 };
     let len = 3 + header_len + payload.len();
@@ -278,7 +332,7 @@ fn pes(stream_id: u8, pts: u64, dts: Option<u64>, payload: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(9 + header_len + payload.len());
     out.extend_from_slice(&[0, 0, 1, stream_id]);
     out.extend_from_slice(&len_field.to_be_bytes());
-    out.push(0x80);
+    out.push(if aligned { 0x84 } else { 0x80 });
     out.push(if dts.is_some() { 0xc0 } else { 0x80 });
     out.push(header_len as u8);
     timestamp(&mut out, if dts.is_some() { 0x3 } else { 0x2 }, pts);

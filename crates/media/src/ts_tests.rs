@@ -51,6 +51,38 @@ fn tables_name_both_streams_with_valid_crcs() {
 }
 
 #[test]
+fn timed_metadata_is_an_id3_stream_announced_as_apple_specifies() {
+    let mut m = TsMuxer::new(true, true).with_id3();
+    let mut out = Vec::new();
+    m.write_tables(&mut out);
+    let ps = packets(&out);
+    let pmt = &payload(ps[1])[1..];
+    let len = usize::from(u16::from_be_bytes([pmt[1], pmt[2]]) & 0x0fff);
+    assert_eq!(crc32(&pmt[..3 + len]), 0);
+    // program_info: the metadata_pointer_descriptor.
+    assert_eq!(&pmt[10..12], &[0xf0, 17]);
+    assert_eq!(&pmt[12..29], b"\x25\x0f\xff\xffID3 \xffID3 \x00\x1f\x00\x01");
+    // Video, audio, then the ID3 stream (type 0x15) with its metadata_descriptor.
+    assert_eq!(&pmt[29..34], &[0x1b, 0xe1, 0x00, 0xf0, 0x00]);
+    assert_eq!(&pmt[39..44], &[0x15, 0xe1, 0x02, 0xf0, 15]);
+    assert_eq!(&pmt[44..59], b"\x26\x0d\xff\xffID3 \xffID3 \x00\x0f");
+    // The tag: a PES of private_stream_1 with the data alignment indicator and a PTS.
+    let mut pes = Vec::new();
+    m.write_id3(&mut pes, b"ID3-tag-bytes", 900_000);
+    let ps = packets(&pes);
+    assert_eq!((ps.len(), pid(ps[0])), (1, ID3_PID));
+    let p = payload(ps[0]);
+    assert_eq!(&p[..4], &[0, 0, 1, 0xbd]);
+    assert_eq!((p[6], p[7], p[8]), (0x84, 0x80, 5));
+    assert_eq!(read_ts(&p[9..14]), 900_000);
+    assert_eq!(&p[14..], b"ID3-tag-bytes");
+    // Without the stream, no tag is written.
+    let mut none = Vec::new();
+    TsMuxer::new(true, true).write_id3(&mut none, b"x", 0);
+    assert!(none.is_empty());
+}
+
+#[test]
 fn video_access_units_are_annex_b_with_parameter_sets_before_keyframes() {
     let params = AvcParams::parse(&record()).unwrap();
     assert_eq!((params.length_size, params.sps.len(), params.pps.len()), (4, 1, 1));

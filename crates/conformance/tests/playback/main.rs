@@ -7,6 +7,7 @@
 mod access;
 mod fmp4;
 mod low_latency;
+mod metadata;
 
 use aws_sdk_ivs::Client;
 use conformance::Server;

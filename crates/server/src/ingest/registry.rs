@@ -158,8 +158,11 @@ impl LiveStreams for Registry {
         true
     }
 
-    fn put_metadata(&self, channel_arn: &str, _metadata: &str) -> bool {
-        // Accepted while live; it reaches viewers once playback (which carries timed metadata) lands.
-        self.entry(channel_arn).is_some()
+    /// Puts the metadata into the live stream's hub at the stream's latest time, so the segmenter
+    /// writes it as an ID3 tag (TS) or `emsg` (fMP4) next to the frames that arrived with it.
+    fn put_metadata(&self, channel_arn: &str, metadata: &str) -> bool {
+        let Some(entry) = self.entry(channel_arn) else { return false };
+        entry.hub.put_metadata(metadata.to_owned());
+        true
     }
 }

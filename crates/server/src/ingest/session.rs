@@ -45,6 +45,7 @@ impl MediaSink for Sink {
                 lock(&self.entry.media).audio = Some(a.clone());
                 let _ = self.changed.try_send(());
             }
+            MediaItem::Metadata(_) => {}
         }
         self.entry.hub.publish(item);
     }

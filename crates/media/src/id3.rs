@@ -1,0 +1,46 @@
+//! ID3v2.4 tags (id3.org "ID3 tag version 2.4.0 - Main Structure" §3.1, §4; "Native Frames" §4.2.6) as
+//! HLS timed metadata carries them (Apple, "Timed Metadata for HTTP Live Streaming"): one `TXXX`
+//! (user-defined text) frame with the payload as its UTF-8 value. IVS players expose a TXXX frame's
+//! value as the cue's text (the IVS player's `TextMetadataCue` has `text` and `textDescription`,
+//! which are the value and the description of a TXXX frame); hls.js gives `{key: "TXXX", info, data}`.
+
+use bytes::Bytes;
+
+/// A 28-bit size as four bytes of seven bits (§6.2: "synchsafe integers").
+fn synchsafe(n: usize) -> [u8; 4] {
+    let n = n.min((1 << 28) - 1) as u32;
+    [(n >> 21) as u8 & 0x7f, (n >> 14) as u8 & 0x7f, (n >> 7) as u8 & 0x7f, n as u8 & 0x7f]
+}
+
+/// An ID3v2.4 tag with one TXXX frame: `description` (may be empty) and `value`, both UTF-8.
+pub fn txxx_tag(description: &str, value: &[u8]) -> Bytes {
+    let body = 1 + description.len() + 1 + value.len();
+    let mut out = Vec::with_capacity(10 + 10 + body);
+    out.extend_from_slice(b"ID3\x04\x00\x00");
+    out.extend_from_slice(&synchsafe(10 + body));
+    out.extend_from_slice(b"TXXX");
+    out.extend_from_slice(&synchsafe(body));
+    out.extend_from_slice(&[0, 0]);
+    out.push(3); // UTF-8
+    out.extend_from_slice(description.as_bytes());
+    out.push(0);
+    out.extend_from_slice(value);
+    Bytes::from(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_txxx_tag() {
+        let tag = txxx_tag("", b"hello");
+        assert_eq!(&tag[..], b"ID3\x04\x00\x00\x00\x00\x00\x11TXXX\x00\x00\x00\x07\x00\x00\x03\x00hello");
+        // Sizes above 127 spread over the low seven bits of each byte.
+        let long = txxx_tag("d", &[b'x'; 1000]);
+        // The tag size (a 10-byte frame header and 1003 bytes of body) is 1013 = 7·128 + 117.
+        assert_eq!(&long[6..10], &[0, 0, 7, 117]);
+        assert_eq!(&long[14..18], &[0, 0, 7, 107]);
+        assert_eq!(long.len(), 10 + 10 + 1003);
+    }
+}
