@@ -47,23 +47,149 @@ pub fn is_sane(data: &[u8]) -> bool {
 pub const MAX_COMMAND_LEN: usize = 16 * 1024;
 
 /// True when scuffle-amf0's decoder can be given `data` safely: it is short, and walked the way that
-/// decoder reads it (an ECMA array as exactly its count of pairs, an end marker only maybe after them,
-/// where [`decode`] reads up to the end marker), every value is complete and nesting is capped. Since
-/// the decoder then reads exactly what was walked, what it pre-allocates from counts is backed by
-/// bytes that are really there. (Fuzzing found the gap [`is_sane`] alone left: an ECMA array whose
-/// count stops short of its end marker, so the two readers part ways and the decoder meets a strict
-/// array of 2^27 elements that `decode` read as part of a key.)
+/// decoder reads it, every value is complete and nesting is capped. Since the decoder then reads
+/// exactly what was walked, what it pre-allocates from counts is backed by bytes that are really
+/// there. The walk copies two quirks of scuffle-amf0 0.2.4 that make its reading part ways with
+/// [`decode`]'s: an ECMA array is read as exactly its count of pairs (an end marker only maybe after
+/// them), and the marker byte it peeks at after those pairs is kept for the next *marker* read while
+/// raw reads (names, lengths) carry on after it. Fuzzing found both gaps (`fuzz_targets/amf0.rs`; the
+/// inputs are regression tests below): strict arrays of 2^27 and more elements, pre-allocated, where
+/// [`decode`] had read the bytes as part of a name.
 pub fn is_safe_command(data: &[u8]) -> bool {
     if data.len() > MAX_COMMAND_LEN {
         return false;
     }
-    let mut c = Cursor { data, pos: 0 };
-    while c.pos < data.len() {
-        if c.scuffle_value(0).is_none() {
+    let mut w = ScuffleWalk { data, pos: 0, pending: None };
+    loop {
+        match w.peek_marker() {
+            Err(Eof) => return true,
+            Err(Invalid) => return false,
+            Ok(_) => {}
+        }
+        if w.value(0).is_err() {
             return false;
         }
     }
-    true
+}
+
+/// Why a walk stopped.
+enum Stop {
+    Eof,
+    Invalid,
+}
+use Stop::{Eof, Invalid};
+
+/// The end of the input inside a value is a failure too.
+fn must<T>(r: Result<T, Stop>) -> Result<T, Stop> {
+    r.map_err(|_| Invalid)
+}
+
+/// scuffle-amf0 0.2.4's `Amf0Decoder`, reading without building anything.
+struct ScuffleWalk<'a> {
+    data: &'a [u8],
+    pos: usize,
+    /// A marker read by a peek, returned by the next marker read (raw reads go on after it).
+    pending: Option<u8>,
+}
+
+impl ScuffleWalk<'_> {
+    fn raw(&mut self, n: usize) -> Result<&[u8], Stop> {
+        let end = self.pos.checked_add(n).ok_or(Invalid)?;
+        let s = self.data.get(self.pos..end).ok_or(Eof)?;
+        self.pos = end;
+        Ok(s)
+    }
+
+    fn u16(&mut self) -> Result<usize, Stop> {
+        self.raw(2).map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])))
+    }
+
+    fn u32(&mut self) -> Result<usize, Stop> {
+        let b = self.raw(4)?;
+        usize::try_from(u32::from_be_bytes([b[0], b[1], b[2], b[3]])).map_err(|_| Invalid)
+    }
+
+    fn remaining(&self) -> usize {
+        self.data.len() - self.pos
+    }
+
+    /// `read_marker`: the pending one, or the next byte; unknown markers (above 0x11) fail.
+    fn read_marker(&mut self) -> Result<u8, Stop> {
+        let m = match self.pending.take() {
+            Some(m) => m,
+            None => self.raw(1)?[0],
+        };
+        if m > 0x11 { Err(Invalid) } else { Ok(m) }
+    }
+
+    fn peek_marker(&mut self) -> Result<u8, Stop> {
+        let m = self.read_marker()?;
+        self.pending = Some(m);
+        Ok(m)
+    }
+
+    /// A `u16`-length string (names, `decode_normal_string`).
+    fn name(&mut self) -> Result<(), Stop> {
+        let n = must(self.u16())?;
+        must(self.raw(n)).map(drop)
+    }
+
+    /// `decode_value`; any stop inside a value is a failure.
+    fn value(&mut self, depth: usize) -> Result<(), Stop> {
+        if depth > MAX_DEPTH {
+            return Err(Invalid);
+        }
+        match must(self.read_marker())? {
+            0 => must(self.raw(8)).map(drop),
+            1 => must(self.raw(1)).map(drop),
+            11 => must(self.raw(10)).map(drop),
+            2 => self.name(),
+            12 | 15 => {
+                let n = must(self.u32())?;
+                must(self.raw(n)).map(drop)
+            }
+            5 | 6 => Ok(()),
+            marker @ (3 | 16) => {
+                if marker == 16 {
+                    self.name()?;
+                }
+                loop {
+                    let n = must(self.u16())?;
+                    must(self.raw(n))?;
+                    if n == 0 && must(self.peek_marker())? == 9 {
+                        self.pending = None;
+                        return Ok(());
+                    }
+                    self.value(depth + 1)?;
+                }
+            }
+            8 => {
+                let count = must(self.u32())?;
+                // Pre-allocated by count; each pair takes at least a name length and a marker.
+                if count > self.remaining() / 3 {
+                    return Err(Invalid);
+                }
+                for _ in 0..count {
+                    self.name()?;
+                    self.value(depth + 1)?;
+                }
+                match self.peek_marker() {
+                    Ok(9) => self.pending = None,
+                    Ok(_) | Err(Eof) => {}
+                    Err(Invalid) => return Err(Invalid),
+                }
+                Ok(())
+            }
+            10 => {
+                let count = must(self.u32())?;
+                if count > self.remaining() + usize::from(self.pending.is_some()) {
+                    return Err(Invalid);
+                }
+                (0..count).try_for_each(|_| self.value(depth + 1))
+            }
+            _ => Err(Invalid),
+        }
+    }
 }
 
 /// Decodes a sequence of AMF0 values; `None` when malformed or beyond the limits. Memory is bounded
@@ -164,70 +290,6 @@ impl Cursor<'_> {
         })
     }
 
-    /// One value as scuffle-amf0 0.2.4's `decode_value` reads it; `None` where it would fail (or where
-    /// nesting or counts go beyond the limits).
-    fn scuffle_value(&mut self, depth: usize) -> Option<()> {
-        if depth > MAX_DEPTH {
-            return None;
-        }
-        match *self.take(1)?.first()? {
-            0 => self.take(8).map(drop),
-            1 => self.take(1).map(drop),
-            2 => {
-                let n = self.u16()?;
-                self.take(n).map(drop)
-            }
-            12 | 15 => {
-                let n = self.u32()?;
-                self.take(n).map(drop)
-            }
-            5 | 6 => Some(()),
-            11 => self.take(10).map(drop),
-            3 | 16 => {
-                if self.data[self.pos - 1] == 16 {
-                    let n = self.u16()?;
-                    self.take(n)?;
-                }
-                loop {
-                    let n = self.u16()?;
-                    self.take(n)?;
-                    if n == 0 && self.data.get(self.pos) == Some(&9) {
-                        self.pos += 1;
-                        return Some(());
-                    }
-                    self.scuffle_value(depth + 1)?;
-                }
-            }
-            8 => {
-                let count = self.u32()?;
-                // Each pair takes at least a two-byte name length and a marker.
-                if count > self.remaining() / 3 {
-                    return None;
-                }
-                for _ in 0..count {
-                    let n = self.u16()?;
-                    self.take(n)?;
-                    self.scuffle_value(depth + 1)?;
-                }
-                match self.data.get(self.pos) {
-                    Some(9) => self.pos += 1,
-                    // The decoder peeks at the next marker and fails on one it does not know.
-                    Some(&m) if m > 0x11 => return None,
-                    _ => {}
-                }
-                Some(())
-            }
-            10 => {
-                let count = self.u32()?;
-                if count > self.remaining() {
-                    return None;
-                }
-                (0..count).try_for_each(|_| self.scuffle_value(depth + 1))
-            }
-            _ => None,
-        }
-    }
-
     /// `(u16 name, value)*` up to the empty name and object-end marker.
     fn properties(&mut self, depth: usize) -> Option<Vec<(String, Value)>> {
         let mut props = Vec::new();
@@ -308,10 +370,23 @@ mod tests {
         0x00, 0x3b, 0x00, 0x00,
     ];
 
+    /// Found by the same target after the first fix: an ECMA array inside an object; the marker
+    /// scuffle-amf0 peeks at after the array's pairs is skipped by the raw read of the next name,
+    /// so it meets a strict array of 2^29 elements (a 30 GB pre-allocation).
+    const FUZZ_OOM_PEEKED_MARKER: &[u8] = &[
+        0x02, 0x00, 0x05, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x10, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x09, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x04, 0x7a, 0x00, 0x00, 0x00, 0x00, 0x09, 0x02, 0x00, 0x01, 0x00,
+        0x00, 0x0a, 0x20, 0x00, 0x00, 0x20, 0x00, 0x87, 0x05, 0x0a, 0x00, 0x00, 0x00, 0x05, 0x05, 0x05, 0x02,
+        0x00, 0x07, 0x63, 0x00, 0x00, 0x02, 0x30, 0x6a, 0x01, 0x00, 0x00, 0x06, 0x06, 0x06, 0x05, 0x05, 0x05,
+        0x01, 0x05,
+    ];
+
     #[test]
     fn fuzz_regressions_are_not_safe_commands() {
         assert!(is_sane(FUZZ_OOM_ECMA_COUNT), "the gap: our reading of it is fine");
         assert!(!is_safe_command(FUZZ_OOM_ECMA_COUNT));
+        assert!(!is_safe_command(FUZZ_OOM_PEEKED_MARKER));
     }
 
     #[test]
