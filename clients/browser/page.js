@@ -26,7 +26,7 @@ const state = {
   fatal: null, // the first fatal error
   id3: [], // texts found in hls.js's FRAG_PARSING_METADATA samples
   cues: [], // texts of the metadata TextTrack's cues
-  lowLatency: null, // {partTarget, canBlockReload, parts} of the last loaded media playlist
+  lowLatency: null, // {partTarget, canBlockReload, parts, targetDuration, fragments, map} of the last media playlist
   partsLoaded: 0,
   fragsLoaded: 0,
   clock: [], // {painted, seen} pairs: the barcode's time and Date.now() when the frame was shown
@@ -204,6 +204,8 @@ window.startPlayback = function startPlayback(url, options = {}) {
       parts: det.partList ? det.partList.length : 0,
       targetDuration: det.targetduration,
       fragments: det.fragments.length,
+      // EXT-X-MAP: an init section, as fragmented MP4 has and MPEG-TS does not
+      map: det.fragments.some((f) => !!f.initSegment),
     };
   });
   hls.on(Hls.Events.FRAG_LOADED, (_e, d) => {

@@ -116,7 +116,9 @@ async fn hls_js_plays_a_low_latency_channel() {
         return;
     }
     let _one = ONE_AT_A_TIME.lock().await;
-    let r = play(LOW, 10, &[]).await;
+    // Low-latency HLS: hls.js must load the playlist's parts (EXT-X-PART), not only whole segments.
+    let r = play(LOW, 10, &["--ll"]).await;
+    assert_eq!(r["lowLatency"]["map"], false, "MPEG-TS segments have no EXT-X-MAP: {r}");
     print_latency("LOW", &r);
 }
 
@@ -129,6 +131,17 @@ async fn hls_js_plays_a_normal_latency_channel() {
     let r = play(NORMAL, 10, &[]).await;
     assert_eq!(r["lowLatency"]["partTarget"], 0, "NORMAL is classic HLS: {r}");
     print_latency("NORMAL", &r);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hls_js_plays_a_fragmented_mp4_channel() {
+    if !tools_available() {
+        return;
+    }
+    let _one = ONE_AT_A_TIME.lock().await;
+    let r = play(Kind { fmp4: true, ..LOW }, 10, &["--ll"]).await;
+    assert_eq!(r["lowLatency"]["map"], true, "fragmented MP4 starts from an EXT-X-MAP init section: {r}");
+    print_latency("LOW fMP4", &r);
 }
 
 /// A private channel: hls.js is refused (403) without a token, and plays with one minted by the client
