@@ -9,7 +9,8 @@
 //! `--warmup` seconds of playing.
 //!
 //! Availability: `shared/bench/hls_latency.py` (its own publisher; the time a segment or part is listed
-//! minus when its newest sample was sent), once per mode.
+//! minus when its newest sample was sent), once per mode, through a proxy that drops the per-viewer
+//! `?session=` from URIs (see `session_stripping_proxy`).
 //!
 //! nginx-rtmp (`--nginx`): `shared/bench/nginx_rtmp.sh` with each `--nginx-fragments` value (its config
 //! gets `Access-Control-Allow-Origin: *` added, which hls.js on another origin needs), played the same
@@ -203,6 +204,100 @@ fn availability(a: &Args, label: &str, ingest: &str, url: &str) {
     }
 }
 
+/// A loopback HTTP proxy in front of the playback server that drops the `session` query parameter from
+/// requests and from the URIs in playlists; its base URL (`http://127.0.0.1:PORT`).
+///
+/// Why: openivs renews a viewer's playback session in every media playlist, so the `?session=…` on the
+/// same segment's URI changes from one reload to the next, and hls_latency.py, which tells segments and
+/// parts apart by URI, then counts one segment many times (and queues its downloads). Public channels
+/// serve session-less requests, so availability is the same without them.
+fn session_stripping_proxy(upstream: String) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind the proxy");
+    let base = format!("http://{}", listener.local_addr().expect("proxy address"));
+    std::thread::spawn(move || {
+        for conn in listener.incoming().map_while(Result::ok) {
+            let upstream = upstream.clone();
+            std::thread::spawn(move || {
+                let _ = proxy_connection(conn, &upstream);
+            });
+        }
+    });
+    base
+}
+
+/// Drops `session=…` from a query string or from every URI in a playlist.
+fn strip_session(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("session=") {
+        let before = &rest[..i];
+        let sep = before.chars().last();
+        let after = &rest[i + "session=".len()..];
+        let end =
+            after.find(|c: char| !(c.is_ascii_alphanumeric() || "-_.~%".contains(c))).unwrap_or(after.len());
+        match sep {
+            // `?session=x&more` keeps `?more`; `?session=x` loses the `?`; `&session=x` loses `&session=x`.
+            Some('?') if after[end..].starts_with('&') => {
+                out.push_str(before);
+                rest = &after[end + 1..];
+            }
+            Some('?' | '&') => {
+                out.push_str(&before[..before.len() - 1]);
+                rest = &after[end..];
+            }
+            _ => {
+                out.push_str(&rest[..i + "session=".len()]);
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn proxy_connection(mut conn: std::net::TcpStream, upstream: &str) -> std::io::Result<()> {
+    use std::io::{BufRead, BufReader, Write};
+    let mut reader = BufReader::new(conn.try_clone()?);
+    loop {
+        let mut request_line = String::new();
+        if reader.read_line(&mut request_line)? == 0 {
+            return Ok(());
+        }
+        let mut parts = request_line.split_whitespace();
+        let (method, target) =
+            (parts.next().unwrap_or("GET").to_string(), parts.next().unwrap_or("/").to_string());
+        let mut headers = vec![("host".to_string(), upstream.to_string())];
+        loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line)? == 0 || line.trim().is_empty() {
+                break;
+            }
+            if let Some((k, v)) = line.split_once(':') {
+                let k = k.trim().to_ascii_lowercase();
+                if !["host", "connection", "content-length", "accept-encoding"].contains(&k.as_str()) {
+                    headers.push((k, v.trim().to_string()));
+                }
+            }
+        }
+        let r = raw_send(upstream, &method, &strip_session(&target), &headers, b"");
+        let playlist = r.header("content-type").is_some_and(|t| t.contains("mpegurl"));
+        let body = if playlist {
+            strip_session(&String::from_utf8_lossy(&r.body)).into_bytes()
+        } else {
+            r.body.clone()
+        };
+        let mut head = format!("HTTP/1.1 {} X\r\n", r.status);
+        for (k, v) in &r.headers {
+            if !["content-length", "transfer-encoding", "connection"].contains(&k.as_str()) {
+                head.push_str(&format!("{k}: {v}\r\n"));
+            }
+        }
+        head.push_str(&format!("content-length: {}\r\n\r\n", body.len()));
+        conn.write_all(head.as_bytes())?;
+        conn.write_all(&body)?;
+    }
+}
+
 /// A private nginx-rtmp (nginx_rtmp.sh), stopped on drop.
 struct Nginx {
     dir: tempfile::TempDir,
@@ -279,6 +374,7 @@ async fn main() {
     let s = Server::start();
     println!("openivs: {} ({})", conformance::binary().display(), s.endpoint);
     let c = s.client();
+    let proxy = session_stripping_proxy(s.authority().to_string());
     for mode in &a.modes {
         let (latency, name) = match mode.as_str() {
             "low" => (ChannelLatencyMode::LowLatency, "LOW"),
@@ -302,7 +398,9 @@ async fn main() {
             if purpose == "glass" {
                 results.push(glass_to_glass(&a, &format!("openivs {name}"), &ingest, &url));
             } else {
-                availability(&a, &format!("openivs {name}"), &ingest, &url);
+                // Through the proxy (see session_stripping_proxy): the same path on another port.
+                let path = &url[s.endpoint.len()..];
+                availability(&a, &format!("openivs {name}"), &ingest, &format!("{proxy}{path}"));
             }
         }
     }
@@ -339,5 +437,28 @@ async fn main() {
             m.hls_estimate.as_f64().map(|v| format!("{v:.2} s")).unwrap_or_else(|| "—".into()),
             m.load
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::strip_session;
+
+    #[test]
+    fn session_parameters_leave_queries_and_playlists() {
+        assert_eq!(strip_session("/a/media.m3u8?session=abc.DEF_-1"), "/a/media.m3u8");
+        assert_eq!(
+            strip_session("/a/media.m3u8?session=abc&_HLS_msn=3&_HLS_part=1"),
+            "/a/media.m3u8?_HLS_msn=3&_HLS_part=1"
+        );
+        assert_eq!(strip_session("/a/media.m3u8?_HLS_msn=3&session=abc"), "/a/media.m3u8?_HLS_msn=3");
+        assert_eq!(
+            strip_session(
+                "#EXTINF:2.000,\n3.ts?session=x.y\n#EXT-X-PART:DURATION=0.333,URI=\"4.0.ts?session=x.y\"\n"
+            ),
+            "#EXTINF:2.000,\n3.ts\n#EXT-X-PART:DURATION=0.333,URI=\"4.0.ts\"\n"
+        );
+        assert_eq!(strip_session("no sessions here"), "no sessions here");
+        assert_eq!(strip_session("mysession=1"), "mysession=1");
     }
 }
