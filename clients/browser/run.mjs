@@ -5,7 +5,7 @@
 //
 // usage: node run.mjs --url URL [--seconds 10] [--timeout 30] [--expect play|refused] [--status 403]
 //                     [--cue TEXT]... [--barcode] [--min-advance 2] [--ll] [--warmup 0] [--port 0]
-//                     [--progress]
+//                     [--progress] [--hls-config JSON]
 //   --expect play     (default) the stream must start playing within --timeout s, then currentTime
 //                     must advance by --min-advance s while watched for --seconds s, with frames decoded
 //   --expect refused  hls.js must fail fatally (with HTTP --status on the failed load, if given) and
@@ -17,6 +17,8 @@
 //   --ll              the media playlist must be low-latency HLS (EXT-X-PART-INF) and parts be loaded
 //   --port P          port of the page's server (its origin is http://127.0.0.1:P), default any free
 //   --progress        a state line every second
+//   --hls-config JSON hls.js settings on top of the page's (lowLatencyMode: true, metadata cues on),
+//                     e.g. '{"liveSyncDurationCount":2}'
 // Prints JSON lines on stdout: {"event":"ready","origin":..}, {"event":"playing",..}, optionally
 // {"event":"state",..}, and last {"event":"result","ok":bool,"failures":[..],..}. Exit status: 0 when ok,
 // 1 when a check failed, 2 for bad usage or when the browser could not start.
@@ -51,6 +53,7 @@ try {
       warmup: { type: "string", default: "0" },
       port: { type: "string", default: "0" },
       progress: { type: "boolean", default: false },
+      "hls-config": { type: "string", default: "{}" },
     },
   }).values;
 } catch (e) {
@@ -69,6 +72,12 @@ const minAdvance = num("min-advance");
 const warmup = num("warmup");
 const port = num("port");
 const status = args.status === undefined ? null : Number(args.status);
+let hlsConfig;
+try {
+  hlsConfig = JSON.parse(args["hls-config"]);
+} catch (e) {
+  usage(`--hls-config: ${e.message}`);
+}
 
 const out = (obj) => process.stdout.write(`${JSON.stringify(obj)}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -142,7 +151,7 @@ try {
   page.on("pageerror", (e) => failures.push(`page error: ${e.message}`));
   await page.goto(`${origin}/`);
   out({ event: "ready", origin });
-  await page.evaluate((u) => window.startPlayback(u), args.url);
+  await page.evaluate(([u, c]) => window.startPlayback(u, c), [args.url, hlsConfig]);
 
   const poll = async () => {
     const since = clock.length ? clock[clock.length - 1].seen : 0;
@@ -226,6 +235,7 @@ out({
   ok: failures.length === 0,
   failures,
   origin,
+  hlsConfig,
   playing: !!r.playing,
   currentTime: r.currentTime,
   advanced,

@@ -6,7 +6,8 @@
 //! played by hls.js (lowLatencyMode on, default settings otherwise) in headless Chromium
 //! (`clients/browser/run.mjs`), which reads the barcode of every frame it shows and takes
 //! `Date.now() - painted` (same machine, same clock). Percentiles over the frames shown after
-//! `--warmup` seconds of playing.
+//! `--warmup` seconds of playing. Each `--hls-config` (hls.js settings as JSON) adds a run per server with
+//! those settings after the one with hls.js's defaults.
 //!
 //! Availability: `shared/bench/hls_latency.py` (its own publisher; the time a segment or part is listed
 //! minus when its newest sample was sent), once per mode, through a proxy that drops the per-viewer
@@ -19,7 +20,7 @@
 //! ```sh
 //! cargo build --release -p openivs && cargo run --release -p conformance --bin latency-bench -- \
 //!     [--seconds 60] [--warmup 10] [--modes low,normal] [--nginx] [--nginx-fragments 1s,2s] \
-//!     [--no-availability] [--bench-dir ../shared/bench]
+//!     [--no-availability] [--bench-dir ../shared/bench] [--hls-config '{"liveSyncDurationCount":2}']...
 //! ```
 //! Needs ffmpeg, node with `npm ci` done in clients/browser, Chromium, python3 (and nginx with
 //! libnginx-mod-rtmp for `--nginx`). The load average is printed with every figure: the machine is
@@ -42,13 +43,14 @@ struct Args {
     nginx_fragments: Vec<String>,
     availability: bool,
     bench_dir: PathBuf,
+    hls_configs: Vec<String>,
 }
 
 fn usage(msg: &str) -> ! {
     eprintln!("latency-bench: {msg}");
     eprintln!(
         "usage: latency-bench [--seconds 60] [--warmup 10] [--modes low,normal] [--nginx] \
-         [--nginx-fragments 1s,2s] [--no-availability] [--bench-dir DIR]"
+         [--nginx-fragments 1s,2s] [--no-availability] [--bench-dir DIR] [--hls-config JSON]..."
     );
     std::process::exit(2)
 }
@@ -62,6 +64,7 @@ fn parse_args() -> Args {
         nginx_fragments: vec!["1s".into(), "2s".into()],
         availability: true,
         bench_dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/bench"),
+        hls_configs: vec!["{}".into()],
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -75,6 +78,7 @@ fn parse_args() -> Args {
             "--nginx-fragments" => a.nginx_fragments = list(value()),
             "--no-availability" => a.availability = false,
             "--bench-dir" => a.bench_dir = PathBuf::from(value()),
+            "--hls-config" => a.hls_configs.push(value()),
             "-h" | "--help" => usage("help"),
             other => usage(&format!("unknown argument {other}")),
         }
@@ -117,41 +121,50 @@ struct Measured {
     note: String,
 }
 
-fn glass_to_glass(a: &Args, label: &str, ingest: &str, url: &str) -> Measured {
+/// Runs the pattern once and plays it once per `--hls-config`; one figure each.
+fn glass_to_glass(a: &Args, label: &str, ingest: &str, url: &str) -> Vec<Measured> {
     let mut publisher = ClockPublisher::start(ingest).expect("ffmpeg");
     if !wait_ok(url, Duration::from_secs(60)) {
         publisher.stop();
-        return Measured {
+        let m = Measured {
             label: label.into(),
             latency: Value::Null,
             hls_estimate: Value::Null,
             load: loadavg(),
             note: format!("{url} never answered 200"),
         };
+        print_measured(&m);
+        return vec![m];
     }
     let (secs, warm) = (a.seconds.to_string(), a.warmup.to_string());
-    let mut runner =
-        Runner::start(url, &["--barcode", "--seconds", &secs, "--warmup", &warm, "--timeout", "60"]);
-    let r = runner.result(Duration::from_secs(u64::from(a.seconds) + 180));
-    let load = loadavg();
+    let mut out = Vec::new();
+    for config in &a.hls_configs {
+        let label = if config == "{}" { label.to_string() } else { format!("{label}, hls.js {config}") };
+        let mut runner = Runner::start(
+            url,
+            &["--barcode", "--seconds", &secs, "--warmup", &warm, "--timeout", "60", "--hls-config", config],
+        );
+        let r = runner.result(Duration::from_secs(u64::from(a.seconds) + 180));
+        let note = if r["ok"] == true {
+            format!(
+                "{} frames read, {} unreadable, {} dropped",
+                r["clockFrames"], r["clockErrors"], r["droppedFrames"]
+            )
+        } else {
+            format!("runner failed: {}", r["failures"])
+        };
+        let m = Measured {
+            label,
+            latency: r["latencyMs"].clone(),
+            hls_estimate: r["hlsLatency"].clone(),
+            load: loadavg(),
+            note,
+        };
+        print_measured(&m);
+        out.push(m);
+    }
     publisher.stop();
-    let note = if r["ok"] == true {
-        format!(
-            "{} frames read, {} unreadable, {} dropped",
-            r["clockFrames"], r["clockErrors"], r["droppedFrames"]
-        )
-    } else {
-        format!("runner failed: {}", r["failures"])
-    };
-    let m = Measured {
-        label: label.into(),
-        latency: r["latencyMs"].clone(),
-        hls_estimate: r["hlsLatency"].clone(),
-        load,
-        note,
-    };
-    print_measured(&m);
-    m
+    out
 }
 
 fn print_measured(m: &Measured) {
@@ -396,7 +409,7 @@ async fn main() {
             let key = out.stream_key().and_then(|k| k.value()).expect("key").to_string();
             let ingest = format!("{}/app/{key}", s.rtmp_url);
             if purpose == "glass" {
-                results.push(glass_to_glass(&a, &format!("openivs {name}"), &ingest, &url));
+                results.extend(glass_to_glass(&a, &format!("openivs {name}"), &ingest, &url));
             } else {
                 // Through the proxy (see session_stripping_proxy): the same path on another port.
                 let path = &url[s.endpoint.len()..];
@@ -411,7 +424,7 @@ async fn main() {
             match Nginx::start(&a, frag) {
                 Ok(n) => {
                     let url = format!("{}/lat.m3u8", n.hls);
-                    results.push(glass_to_glass(&a, &label, &format!("{}/lat", n.ingest), &url));
+                    results.extend(glass_to_glass(&a, &label, &format!("{}/lat", n.ingest), &url));
                     if a.availability {
                         let url = format!("{}/av.m3u8", n.hls);
                         availability(&a, &label, &format!("{}/av", n.ingest), &url);
