@@ -314,6 +314,7 @@ mod prop {
         prop_oneof![
             1 => Just(video_config()),
             1 => Just(audio_config()),
+            1 => (-100_000i64..100_000).prop_map(|t| metadata(t, "m")),
             1 => proptest::collection::vec(any::<u8>(), 0..8).prop_map(|r| MediaItem::AudioConfig(Arc::new(AudioConfig {
                 codec: "mp4a.40.2".into(),
                 sample_rate: 0,
@@ -333,13 +334,25 @@ mod prop {
 
     proptest! {
         #[test]
-        fn arbitrary_items_never_panic_and_the_window_stays_bounded(items in proptest::collection::vec(item(), 0..300)) {
-            let cfg = SegmenterConfig { window: 4, target_ms: 500, ..SegmenterConfig::LOW };
+        fn arbitrary_items_never_panic_and_the_window_stays_bounded(
+            items in proptest::collection::vec(item(), 0..300),
+            fmp4 in any::<bool>(),
+            low in any::<bool>(),
+        ) {
+            let base = if low { SegmenterConfig::LOW } else { SegmenterConfig::NORMAL };
+            let container = if fmp4 { Container::Fmp4 } else { Container::Ts };
+            let cfg = SegmenterConfig { window: 4, target_ms: 500, ..base }.with_container(container);
             let mut s = Segmenter::new(cfg);
             for i in items {
                 if let Some(seg) = s.push(i) {
-                    prop_assert_eq!(seg.data.len() % PACKET, 0);
+                    if !fmp4 {
+                        prop_assert_eq!(seg.data.len() % PACKET, 0);
+                    }
                     prop_assert!(seg.duration_ms >= 1);
+                    if !seg.parts.is_empty() {
+                        let joined: Vec<u8> = seg.parts.iter().flat_map(|p| p.data.iter().copied()).collect();
+                        prop_assert_eq!(&joined[..], &seg.data[..]);
+                    }
                 }
             }
             s.finish();
