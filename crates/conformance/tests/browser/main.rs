@@ -144,6 +144,42 @@ async fn hls_js_plays_a_fragmented_mp4_channel() {
     print_latency("LOW fMP4", &r);
 }
 
+/// PutMetadata while hls.js plays reaches it as a timed-metadata cue (ID3 in TS, `emsg` in fMP4).
+#[tokio::test(flavor = "multi_thread")]
+async fn put_metadata_arrives_in_hls_js_as_a_cue() {
+    if !tools_available() {
+        return;
+    }
+    let _one = ONE_AT_A_TIME.lock().await;
+    for kind in [LOW, Kind { fmp4: true, ..LOW }] {
+        let s = Server::start();
+        let c = s.client();
+        let (arn, url, key) = channel(&c, &kind).await;
+        let _publisher = ClockPublisher::start(&format!("{}/app/{key}", s.rtmp_url)).expect("ffmpeg");
+        assert_eq!(wait_live(&s, &url, Duration::from_secs(30)), 200);
+        let text = format!("openivs-cue-{}-fmp4={}", conformance::clock_pattern::now_ms(), kind.fmp4);
+        let mut runner =
+            Runner::start(&url, &["--cue", &text, "--seconds", "4", "--timeout", "40", "--min-advance", "2"]);
+        let playing = runner.wait_for("playing", Duration::from_secs(60));
+        assert!(playing.is_some(), "never played: {:?}", runner.seen);
+        // A few times, a second apart (within the 5 TPS limit): one is enough to arrive.
+        for _ in 0..3 {
+            c.put_metadata().channel_arn(&arn).metadata(&text).send().await.expect("PutMetadata");
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+        let r = runner.result(Duration::from_secs(120));
+        assert_ok("metadata", &r);
+        // The 'metadata' TextTrack hls.js fills (what a web player reads), not only its parser's event.
+        let cues: Vec<&str> = r["cues"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+        assert!(
+            cues.iter().any(|c| c.starts_with("TXXX:") && c.contains(&text)),
+            "fmp4={}: {text} not among {cues:?}",
+            kind.fmp4
+        );
+        eprintln!("metadata fmp4={}: cues {} id3 {}", kind.fmp4, r["cues"], r["id3"]);
+    }
+}
+
 /// A private channel: hls.js is refused (403) without a token, and plays with one minted by the client
 /// crate's signer with a key pair imported by ImportPlaybackKeyPair, bound to the page's origin with
 /// strict origin enforcement; the same token on a page of another origin is refused.
