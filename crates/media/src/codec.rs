@@ -40,8 +40,29 @@ pub fn video_config_for(fourcc: &[u8; 4], record: Bytes) -> Result<VideoConfig, 
     }
 }
 
-/// HEVC: the codec string from the HEVCDecoderConfigurationRecord's general profile, tier and level
-/// (resolution needs the SPS, which openivs does not parse yet: 0 × 0).
+/// The first SPS (NAL unit type 33) in an HEVCDecoderConfigurationRecord's arrays (ISO/IEC 14496-15
+/// §8.3.3.1: 22 bytes, then `numOfArrays` arrays of `[type][count u16]([length u16][NAL unit])*`).
+fn hevc_sps(record: &[u8]) -> Option<&[u8]> {
+    let arrays = *record.get(22)?;
+    let mut pos = 23;
+    for _ in 0..arrays {
+        let kind = record.get(pos)? & 0x3f;
+        let count = u16::from_be_bytes([*record.get(pos + 1)?, *record.get(pos + 2)?]);
+        pos += 3;
+        for _ in 0..count {
+            let len = usize::from(u16::from_be_bytes([*record.get(pos)?, *record.get(pos + 1)?]));
+            let nal = record.get(pos + 2..pos + 2 + len)?;
+            if kind == 33 {
+                return Some(nal);
+            }
+            pos += 2 + len;
+        }
+    }
+    None
+}
+
+/// HEVC: the codec string from the HEVCDecoderConfigurationRecord's general profile, tier and level,
+/// and the picture size from its SPS (0 × 0 when it has none that parses).
 fn hevc_config(record: Bytes) -> Result<VideoConfig, FlvError> {
     if record.len() < 23 {
         return Err(FlvError::BadConfig("HEVC"));
@@ -51,6 +72,7 @@ fn hevc_config(record: Bytes) -> Result<VideoConfig, FlvError> {
     let profile_idc = record[1] & 0x1f;
     let compat = u32::from_be_bytes([record[2], record[3], record[4], record[5]]).reverse_bits();
     let level_idc = record[12];
+    let (width, height) = hevc_sps(&record).and_then(crate::sps::parse_hevc).unwrap_or((0, 0));
     let space = ["", "A", "B", "C"][usize::from(profile_space)];
     let profile = match profile_idc {
         1 => "Main",
@@ -63,20 +85,54 @@ fn hevc_config(record: Bytes) -> Result<VideoConfig, FlvError> {
         codec: format!("hvc1.{space}{profile_idc}.{compat:X}.{tier}{level_idc}.B0"),
         profile: profile.to_string(),
         level: format!("{}.{}", level_idc / 30, (level_idc % 30) / 3),
-        width: 0,
-        height: 0,
+        width,
+        height,
         frame_rate: None,
         record,
     })
 }
 
-/// AV1: the codec string from the AV1CodecConfigurationRecord's profile, level and bit depth.
+/// The payload of the sequence header OBU among an AV1CodecConfigurationRecord's configOBUs (after
+/// its four bytes; AV1 spec §5.3: OBU header, optional extension byte, optional LEB128 size).
+fn av1_sequence_header(record: &[u8]) -> Option<&[u8]> {
+    let mut pos = 4;
+    while pos < record.len() {
+        let header = record[pos];
+        let kind = (header >> 3) & 0x0f;
+        pos += 1 + usize::from(header & 0x04 != 0);
+        let size = if header & 0x02 != 0 {
+            let mut size = 0usize;
+            for i in 0..8 {
+                let b = *record.get(pos)?;
+                pos += 1;
+                size |= usize::from(b & 0x7f) << (7 * i);
+                if b & 0x80 == 0 {
+                    break;
+                }
+            }
+            size
+        } else {
+            record.len().checked_sub(pos)?
+        };
+        let payload = record.get(pos..pos.checked_add(size)?)?;
+        if kind == 1 {
+            return Some(payload);
+        }
+        pos += size;
+    }
+    None
+}
+
+/// AV1: the codec string from the AV1CodecConfigurationRecord's profile, level and bit depth, and the
+/// frame size from the sequence header among its configOBUs (0 × 0 without one).
 fn av1_config(record: Bytes) -> Result<VideoConfig, FlvError> {
     if record.len() < 4 || record[0] & 0x7f != 1 {
         return Err(FlvError::BadConfig("AV1"));
     }
     let profile = record[1] >> 5;
     let level = record[1] & 0x1f;
+    let (width, height) =
+        av1_sequence_header(&record).and_then(crate::sps::parse_av1_sequence_header).unwrap_or((0, 0));
     let tier = if record[2] & 0x80 != 0 { 'H' } else { 'M' };
     let depth = match (record[2] & 0x40 != 0, record[2] & 0x20 != 0) {
         (true, true) => 12,
@@ -87,8 +143,8 @@ fn av1_config(record: Bytes) -> Result<VideoConfig, FlvError> {
         codec: format!("av01.{profile}.{level:02}{tier}.{depth:02}"),
         profile: ["Main", "High", "Professional"].get(usize::from(profile)).unwrap_or(&"").to_string(),
         level: format!("{}.{}", 2 + (level >> 2), level & 3),
-        width: 0,
-        height: 0,
+        width,
+        height,
         frame_rate: None,
         record,
     })
@@ -182,8 +238,45 @@ mod tests {
             (c.codec.as_str(), c.profile.as_str(), c.level.as_str()),
             ("hvc1.1.6.L93.B0", "Main", "3.1")
         );
+        assert_eq!((c.width, c.height), (0, 0), "no SPS in the record");
         let c = av1_config(Bytes::from_static(&[0x81, 0x08, 0x0c, 0x00])).unwrap();
         assert_eq!((c.codec.as_str(), c.level.as_str()), ("av01.0.08M.08", "4.0"));
+    }
+
+    /// The hvcC box ffmpeg 5.1 writes for x265's 642x362 (VPS, SPS, PPS arrays).
+    const HVCC_642X362: &str = concat!(
+        "0101600000009000000000003ff000fcfdf8f800000f03a00001001840010c01ffff01600000030090000003000003",
+        "003f959809a10001002c42010101600000030090000003000003003fa005120171c9265959a4932bc05a0200000300",
+        "02000003003c10a2000100074401c172b46240"
+    );
+
+    #[test]
+    fn hevc_resolution_from_the_records_sps() {
+        let record = hex(HVCC_642X362);
+        let c = video_config_for(b"hvc1", record.clone()).unwrap();
+        assert_eq!((c.width, c.height, c.profile.as_str()), (642, 362, "Main"));
+        // Cut inside the SPS array: the codec string stays, the size is unknown.
+        let c = hevc_config(record.slice(..60)).unwrap();
+        assert_eq!((c.width, c.height), (0, 0));
+    }
+
+    fn hex(s: &str) -> Bytes {
+        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+    }
+
+    #[test]
+    fn av1_resolution_from_the_records_sequence_header() {
+        // av1C boxes ffmpeg 5.1 wrote for libaom (642x362), SVT-AV1 (1280x720) and rav1e (320x240).
+        for (record, size) in [
+            ("81010c000a0b0000000cc5036936be4010", (642, 362)),
+            ("81050c000a0b0000002d4cffb3c02f8004", (1280, 720)),
+            ("811f0c000a0e000000fa1e7fde210ac8101010a0", (320, 240)),
+        ] {
+            let c = video_config_for(b"av01", hex(record)).unwrap();
+            assert_eq!((c.width, c.height), size, "{record}");
+        }
+        let c = av1_config(hex("81010c000a0b0000000cc5")).unwrap();
+        assert_eq!((c.width, c.height), (0, 0), "a cut sequence header");
     }
 
     proptest! {

@@ -98,6 +98,108 @@ pub fn parse(nal: &[u8]) -> Option<SpsInfo> {
     })
 }
 
+/// The cropped picture size from an HEVC SPS NAL unit (H.265 §7.3.2.2, with its two-byte header,
+/// emulation prevention still in). The frame rate would need the whole SPS up to its VUI (reference
+/// picture sets and all); the stream's measured rate is used instead.
+pub fn parse_hevc(nal: &[u8]) -> Option<(u32, u32)> {
+    let rbsp = unescape(nal.get(2..)?);
+    let mut r = Reader { data: &rbsp, pos: 0 };
+    r.bits(4)?;
+    let sub_layers = r.bits(3)? as usize;
+    r.bits(1)?;
+    // profile_tier_level(1, sub_layers): the general part, then per sub-layer presence flags, padding
+    // to eight sub-layers, and what is present.
+    r.bits(96)?;
+    let mut present = [(false, false); 7];
+    for p in present.iter_mut().take(sub_layers) {
+        *p = (r.bits(1)? == 1, r.bits(1)? == 1);
+    }
+    if sub_layers > 0 {
+        r.bits(2 * (8 - sub_layers as u32))?;
+    }
+    for &(profile, level) in present.iter().take(sub_layers) {
+        if profile {
+            r.bits(88)?;
+        }
+        if level {
+            r.bits(8)?;
+        }
+    }
+    r.ue()?;
+    let chroma_format_idc = r.ue()?;
+    let separate_planes = chroma_format_idc == 3 && r.bits(1)? == 1;
+    let (width, height) = (r.ue()?, r.ue()?);
+    let (mut crop_x, mut crop_y) = (0, 0);
+    if r.bits(1)? == 1 {
+        let (left, right, top, bottom) = (r.ue()?, r.ue()?, r.ue()?, r.ue()?);
+        let (sub_w, sub_h) = match (chroma_format_idc, separate_planes) {
+            (1, _) => (2, 2),
+            (2, _) => (2, 1),
+            _ => (1, 1),
+        };
+        crop_x = sub_w * (left + right);
+        crop_y = sub_h * (top + bottom);
+    }
+    let width = u32::try_from(width.saturating_sub(crop_x)).ok()?;
+    let height = u32::try_from(height.saturating_sub(crop_y)).ok()?;
+    Some((width, height))
+}
+
+/// The maximum frame size from an AV1 sequence header OBU's payload (AV1 spec §5.5.1), which is the
+/// frame size of a stream that does not change it.
+pub fn parse_av1_sequence_header(payload: &[u8]) -> Option<(u32, u32)> {
+    let mut r = Reader { data: payload, pos: 0 };
+    r.bits(4)?;
+    if r.bits(1)? == 1 {
+        // reduced_still_picture_header: one level, nothing else.
+        r.bits(5)?;
+    } else {
+        let mut decoder_model_info = false;
+        let mut buffer_delay_bits = 0;
+        if r.bits(1)? == 1 {
+            r.bits(64)?;
+            if r.bits(1)? == 1 {
+                uvlc(&mut r)?;
+            }
+            decoder_model_info = r.bits(1)? == 1;
+            if decoder_model_info {
+                buffer_delay_bits = r.bits(5)? as u32 + 1;
+                r.bits(32 + 5 + 5)?;
+            }
+        }
+        let initial_display_delay = r.bits(1)? == 1;
+        for _ in 0..=r.bits(5)? {
+            r.bits(12)?;
+            if r.bits(5)? > 7 {
+                r.bits(1)?;
+            }
+            if decoder_model_info && r.bits(1)? == 1 {
+                r.bits(2 * buffer_delay_bits + 1)?;
+            }
+            if initial_display_delay && r.bits(1)? == 1 {
+                r.bits(4)?;
+            }
+        }
+    }
+    let width_bits = r.bits(4)? as u32 + 1;
+    let height_bits = r.bits(4)? as u32 + 1;
+    let width = r.bits(width_bits)? + 1;
+    let height = r.bits(height_bits)? + 1;
+    Some((u32::try_from(width).ok()?, u32::try_from(height).ok()?))
+}
+
+/// AV1's `uvlc()`: leading zeros, then that many bits; 32 or more zeros is the maximum value.
+fn uvlc(r: &mut Reader<'_>) -> Option<u64> {
+    let mut zeros = 0;
+    while r.bits(1)? == 0 {
+        zeros += 1;
+        if zeros >= 32 {
+            return Some(u64::from(u32::MAX));
+        }
+    }
+    Some(r.bits(zeros)? + (1u64 << zeros) - 1)
+}
+
 /// The VUI up to its timing info (E.1.1).
 fn vui_frame_rate(r: &mut Reader<'_>) -> Option<f64> {
     if r.bits(1)? == 1 && r.bits(8)? == 255 {
@@ -205,6 +307,24 @@ mod tests {
         assert_eq!(s.frame_rate, Some(30.0));
     }
 
+    /// x265's SPS (ffmpeg 5.1, libx265) for 1280x720 and for 642x362, whose coded 648x368 picture
+    /// is cropped by a conformance window.
+    const HEVC_720P: &str =
+        "42010101600000030090000003000003005da00280802d165959a4932bc05a020000030002000003003c10";
+    const HEVC_642X362: &str =
+        "42010101600000030090000003000003003fa005120171c9265959a4932bc05a020000030002000003003c10";
+
+    fn hex(s: &str) -> Vec<u8> {
+        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+    }
+
+    #[test]
+    fn x265_sizes_with_and_without_a_conformance_window() {
+        assert_eq!(parse_hevc(&hex(HEVC_720P)), Some((1280, 720)));
+        assert_eq!(parse_hevc(&hex(HEVC_642X362)), Some((642, 362)));
+        assert_eq!(parse_hevc(&hex(HEVC_720P)[..12]), None);
+    }
+
     #[test]
     fn exp_golomb() {
         let mut r = Reader { data: &[0b1010_0110, 0b0111_0000], pos: 0 };
@@ -216,6 +336,18 @@ mod tests {
         #[test]
         fn arbitrary_bytes_never_panic(b in proptest::collection::vec(any::<u8>(), 0..64)) {
             let _ = parse(&b);
+        }
+
+        #[test]
+        fn arbitrary_hevc_bytes_never_panic(b in proptest::collection::vec(any::<u8>(), 0..96)) {
+            let _ = parse_hevc(&b);
+        }
+
+        #[test]
+        fn arbitrary_av1_sequence_headers_never_panic(b in proptest::collection::vec(any::<u8>(), 0..64)) {
+            if let Some((w, h)) = parse_av1_sequence_header(&b) {
+                prop_assert!(w >= 1 && h >= 1 && w <= 1 << 16 && h <= 1 << 16);
+            }
         }
 
         #[test]
