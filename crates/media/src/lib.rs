@@ -20,6 +20,7 @@ pub mod rtmp;
 pub mod segmenter;
 pub mod sps;
 pub mod stats;
+mod timing;
 pub mod ts;
 
 pub use frame::{AudioConfig, Frame, MediaItem, TimedMetadata, Track, VideoConfig};

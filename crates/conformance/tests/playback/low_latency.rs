@@ -103,6 +103,11 @@ async fn low_latency_playlists_parts_and_blocking_reloads() {
     assert!(dates.len() >= 3 && dates.windows(2).all(|w| (1900..=2600).contains(&(w[1] - w[0]))), "{mp}");
     assert!((0..15_000).contains(&(now_ms() - dates[0])), "{mp}");
     let hint = lines.last().and_then(|l| l.strip_prefix("#EXT-X-PRELOAD-HINT:TYPE=PART,")).expect("a hint");
+    // Playlists are gzipped for clients that accept it, and say that the answer varies with it.
+    let zipped = s.raw("GET", target(&media), &[("accept-encoding", "gzip, deflate")], b"", false);
+    assert_eq!((zipped.status, zipped.header("content-encoding")), (200, Some("gzip")));
+    assert!(zipped.body.starts_with(&[0x1f, 0x8b]) && zipped.body.len() < mp.len() / 2);
+    assert!(zipped.header("vary").unwrap_or("").contains("Accept-Encoding"));
     let (hint_seq, hint_part) = part_of(attr(hint, "URI").expect("URI"));
 
     // A segment with its parts listed is exactly its parts, each served for a day.
