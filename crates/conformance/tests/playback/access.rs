@@ -374,3 +374,79 @@ async fn restriction_policies_and_viewer_counts() {
     assert!(direct, "a media playlist asked for directly is checked against the strict policy");
     assert_eq!(get(&s, &running, None).status, 200, "the running session goes on");
 }
+
+/// A MaxMind DB (IPv4, 24-bit records) placing one network in one country (the format written out by
+/// hand: search tree, 16 zero bytes, data section, metadata).
+fn mmdb(network: [u8; 4], prefix: u32, country: &str) -> Vec<u8> {
+    let string = |out: &mut Vec<u8>, s: &str| {
+        out.push(0x40 | s.len() as u8);
+        out.extend_from_slice(s.as_bytes());
+    };
+    // One node per bit of the prefix: the matching side goes on, the other is empty (= node count).
+    let count = prefix;
+    let mut tree = Vec::new();
+    for depth in 0..prefix {
+        let bit = (u32::from_be_bytes(network) >> (31 - depth)) & 1;
+        let next = if depth + 1 == prefix { count + 16 } else { depth + 1 };
+        let (left, right) = if bit == 0 { (next, count) } else { (count, next) };
+        tree.extend_from_slice(&left.to_be_bytes()[1..]);
+        tree.extend_from_slice(&right.to_be_bytes()[1..]);
+    }
+    let mut out = tree;
+    out.extend_from_slice(&[0; 16]);
+    out.push(0xE1);
+    string(&mut out, "country");
+    out.push(0xE1);
+    string(&mut out, "iso_code");
+    string(&mut out, country);
+    out.extend_from_slice(b"\xab\xcd\xefMaxMind.com");
+    out.push(0xE9);
+    let u16 = |out: &mut Vec<u8>, k: &str, v: u16| {
+        string(out, k);
+        out.push(0xA2);
+        out.extend_from_slice(&v.to_be_bytes());
+    };
+    u16(&mut out, "binary_format_major_version", 2);
+    u16(&mut out, "binary_format_minor_version", 0);
+    string(&mut out, "build_epoch");
+    out.extend_from_slice(&[0x08, 0x02]);
+    out.extend_from_slice(&1_700_000_000u64.to_be_bytes());
+    string(&mut out, "database_type");
+    string(&mut out, "openivs-test-Country");
+    string(&mut out, "description");
+    out.push(0xE0);
+    u16(&mut out, "ip_version", 4);
+    string(&mut out, "languages");
+    out.extend_from_slice(&[0x00, 0x04]);
+    string(&mut out, "node_count");
+    out.push(0xC4);
+    out.extend_from_slice(&count.to_be_bytes());
+    u16(&mut out, "record_size", 24);
+    out
+}
+
+#[tokio::test]
+async fn allowed_countries_with_a_geoip_database() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("countries.mmdb");
+    std::fs::write(&db, mmdb([127, 0, 0, 0], 8, "FR")).expect("write the database");
+    let s = Server::start_with(conformance::Options {
+        env: vec![("OPENIVS_GEOIP_DB".into(), db.to_str().unwrap().into())],
+        ..Default::default()
+    });
+    let c = s.client();
+    let policy = |countries: &'static str| {
+        let c = c.clone();
+        async move {
+            let out = c.create_playback_restriction_policy().allowed_countries(countries).send().await;
+            out.expect("policy").playback_restriction_policy().expect("policy").arn().to_string()
+        }
+    };
+    let (fr, us) = (policy("FR").await, policy("US").await);
+    let (_, fr_url, _) = channel(&c, false, Some(&fr)).await;
+    let (_, us_url, _) = channel(&c, false, Some(&us)).await;
+    // This test's requests come from 127.0.0.1, which the database places in France. Neither channel
+    // is live: an admitted viewer is told so (404), a refused one gets the country refusal.
+    assert_eq!(get(&s, &fr_url, None).status, 404, "{}", text(&get(&s, &fr_url, None)));
+    refused(&get(&s, &us_url, None), "country", "a policy that allows only the US");
+}
