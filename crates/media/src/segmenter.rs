@@ -8,9 +8,9 @@
 
 use crate::frame::{AudioConfig, MediaItem, Track, VideoConfig};
 use crate::mux::{Muxer, Sample, SampleKind};
-use crate::ts::{AdtsParams, AvcParams};
 pub use crate::timing::ts90;
 pub(crate) use crate::timing::{AudioClock, AudioTime, ticks90};
+use crate::ts::{AdtsParams, AvcParams};
 use bytes::Bytes;
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -182,6 +182,7 @@ pub struct Segmenter {
     generation: u64,
     /// Metadata that came while no segment was open, for the next one.
     waiting_metadata: Vec<Sample>,
+    longest_ms: i64,
 }
 
 /// Metadata kept while no segment is open (IVS allows 5 a second; a stream without a keyframe for
@@ -211,6 +212,7 @@ impl Segmenter {
             video_step_ms: 33,
             generation: 0,
             waiting_metadata: Vec::new(),
+            longest_ms: 0,
         }
     }
 
@@ -242,6 +244,12 @@ impl Segmenter {
             init: o.init.clone(),
             parts: o.parts.clone(),
         })
+    }
+
+    /// The longest segment so far, ms. Playlists take their target duration from it rather than from
+    /// the window, because a target duration must not change (RFC 8216 §6.2.1), and it can only grow.
+    pub fn longest_segment_ms(&self) -> i64 {
+        self.longest_ms
     }
 
     /// Counts finished parts and segments: a change means playlists have something new.
@@ -474,6 +482,7 @@ impl Segmenter {
         };
         self.next_seq += 1;
         self.generation += 1;
+        self.longest_ms = self.longest_ms.max(seg.duration_ms);
         self.window.push_back(seg.clone());
         while self.window.len() > self.cfg.window.max(1) {
             self.window.pop_front();

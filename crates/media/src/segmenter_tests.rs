@@ -273,6 +273,7 @@ fn a_stream_without_keyframes_still_gets_bounded_segments() {
     assert_eq!(segs.len(), 3);
     assert!(segs[0].independent && !segs[1].independent);
     assert!(segs.iter().all(|s| s.duration_ms == 3000));
+    assert_eq!(s.longest_segment_ms(), 3000);
 }
 
 #[test]

@@ -21,6 +21,8 @@ pub struct Snapshot {
     pub info: Option<VariantInfo>,
     /// True once the stream ended.
     pub ended: bool,
+    /// The longest segment of the stream so far, ms.
+    pub longest_ms: i64,
 }
 
 /// The playback side of a live stream.
@@ -97,5 +99,5 @@ fn snapshot(seg: &Segmenter, ended: bool) -> Arc<Snapshot> {
     let (video, audio) = (seg.video().map(|v| v.as_ref()), seg.audio().map(|a| a.as_ref()));
     let open = seg.open().filter(|o| !o.parts.is_empty());
     let info = (!segments.is_empty() || open.is_some()).then(|| variant_info(video, audio, &segments));
-    Arc::new(Snapshot { segments, open, info, ended })
+    Arc::new(Snapshot { segments, open, info, ended, longest_ms: seg.longest_segment_ms() })
 }

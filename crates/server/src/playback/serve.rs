@@ -282,7 +282,7 @@ async fn media(
         &MediaPlaylist {
             segments: &snap.segments,
             open: snap.open.as_ref(),
-            target_ms: cfg.target_ms,
+            target_ms: cfg.target_ms.max(snap.longest_ms),
             part_target_ms: cfg.part_target_ms,
             ended: snap.ended,
         },

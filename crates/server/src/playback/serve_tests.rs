@@ -80,7 +80,7 @@ fn snap(first: u64, n: u64, open: u32) -> Snapshot {
         init: None,
         parts: (0..open).map(part).collect(),
     };
-    Snapshot { segments, open: Some(open), info: None, ended: false }
+    Snapshot { segments, open: Some(open), info: None, ended: false, longest_ms: 2000 }
 }
 
 #[test]
