@@ -19,14 +19,14 @@
 //!
 //! ```sh
 //! cargo build --release -p openivs && cargo run --release -p conformance --bin latency-bench -- \
-//!     [--seconds 60] [--warmup 10] [--modes low,normal] [--nginx] [--nginx-fragments 1s,2s] \
-//!     [--no-availability] [--bench-dir ../shared/bench] [--hls-config '{"liveSyncDurationCount":2}']...
+//!     [--seconds 60] [--warmup 10] [--modes low,normal,low-fmp4,normal-fmp4] [--nginx] \
+//!     [--nginx-fragments 1s,2s] [--no-availability] [--bench-dir ../shared/bench] [--hls-config '{"liveSyncDurationCount":2}']...
 //! ```
 //! Needs ffmpeg, node with `npm ci` done in clients/browser, Chromium, python3 (and nginx with
 //! libnginx-mod-rtmp for `--nginx`). The load average is printed with every figure: the machine is
 //! shared, and what else runs moves the numbers.
 
-use aws_sdk_ivs::types::ChannelLatencyMode;
+use aws_sdk_ivs::types::{ChannelLatencyMode, ContainerFormat};
 use conformance::browser::{self, Runner};
 use conformance::clock_pattern::ClockPublisher;
 use conformance::{Server, raw_send};
@@ -34,6 +34,9 @@ use serde_json::Value;
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
+
+/// Channel kinds: latency mode, and `-fmp4` for FRAGMENTED_MP4 segments (MPEG-TS otherwise).
+const MODES: [&str; 4] = ["low", "normal", "low-fmp4", "normal-fmp4"];
 
 struct Args {
     seconds: u32,
@@ -49,8 +52,8 @@ struct Args {
 fn usage(msg: &str) -> ! {
     eprintln!("latency-bench: {msg}");
     eprintln!(
-        "usage: latency-bench [--seconds 60] [--warmup 10] [--modes low,normal] [--nginx] \
-         [--nginx-fragments 1s,2s] [--no-availability] [--bench-dir DIR] [--hls-config JSON]..."
+        "usage: latency-bench [--seconds 60] [--warmup 10] [--modes low,normal,low-fmp4,normal-fmp4] \
+         [--nginx] [--nginx-fragments 1s,2s] [--no-availability] [--bench-dir DIR] [--hls-config JSON]..."
     );
     std::process::exit(2)
 }
@@ -83,8 +86,8 @@ fn parse_args() -> Args {
             other => usage(&format!("unknown argument {other}")),
         }
     }
-    if let Some(m) = a.modes.iter().find(|m| !["low", "normal"].contains(&m.as_str())) {
-        usage(&format!("unknown mode {m} (low, normal)"));
+    if let Some(m) = a.modes.iter().find(|m| !MODES.contains(&m.as_str())) {
+        usage(&format!("unknown mode {m} ({})", MODES.join(", ")));
     }
     a
 }
@@ -173,8 +176,8 @@ fn print_measured(m: &Measured) {
         println!("{}: no latency measured ({}); load {}", m.label, m.note, m.load);
     } else {
         println!(
-            "{}: glass-to-glass p50 {} ms, p90 {} ms, p99 {} ms (min {}, max {}, {} frames); hls.js estimate {:.2} s; \
-             load {}; {}",
+            "{}: glass-to-glass p50 {} ms, p90 {} ms, p99 {} ms (min {}, max {}, {} frames); \
+             hls.js estimate {:.2} s; load {}; {}",
             m.label,
             l["p50"],
             l["p90"],
@@ -389,10 +392,14 @@ async fn main() {
     let c = s.client();
     let proxy = session_stripping_proxy(s.authority().to_string());
     for mode in &a.modes {
-        let (latency, name) = match mode.as_str() {
-            "low" => (ChannelLatencyMode::LowLatency, "LOW"),
-            _ => (ChannelLatencyMode::NormalLatency, "NORMAL"),
+        let latency = match mode.starts_with("low") {
+            true => ChannelLatencyMode::LowLatency,
+            false => ChannelLatencyMode::NormalLatency,
         };
+        let fmp4 = mode.ends_with("-fmp4");
+        let container = if fmp4 { ContainerFormat::FragmentedMp4 } else { ContainerFormat::Ts };
+        let name =
+            format!("{} {}", latency.as_str().replace("_LATENCY", ""), if fmp4 { "fMP4" } else { "TS" });
         for purpose in ["glass", "availability"] {
             if purpose == "availability" && !a.availability {
                 continue;
@@ -401,6 +408,7 @@ async fn main() {
                 .create_channel()
                 .insecure_ingest(true)
                 .latency_mode(latency.clone())
+                .container_format(container.clone())
                 .send()
                 .await
                 .expect("create channel");
