@@ -20,7 +20,8 @@
 //! ```sh
 //! cargo build --release -p openivs && cargo run --release -p conformance --bin latency-bench -- \
 //!     [--seconds 60] [--warmup 10] [--modes low,normal,low-fmp4,normal-fmp4] [--nginx] \
-//!     [--nginx-fragments 1s,2s] [--no-availability] [--bench-dir ../shared/bench] [--hls-config '{"liveSyncDurationCount":2}']...
+//!     [--nginx-fragments 1s,2s] [--no-availability] [--bench-dir ../shared/bench] \
+//!     [--hls-config '{"liveSyncDurationCount":2}']...
 //! ```
 //! Needs ffmpeg, node with `npm ci` done in clients/browser, Chromium, python3 (and nginx with
 //! libnginx-mod-rtmp for `--nginx`). The load average is printed with every figure: the machine is
