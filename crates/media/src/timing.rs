@@ -71,4 +71,3 @@ pub fn ts90(ms: i64) -> u64 {
 pub(crate) fn ticks90(ms: i64) -> i64 {
     ms.wrapping_add(OFFSET_MS).wrapping_mul(90)
 }
-
