@@ -83,7 +83,7 @@ fn main() {
     let value = sessions.mint(&s);
     println!("session value: {} bytes in every playlist URI", value.len() + "?session=".len());
     measure("session: open (HMAC check + JSON)", || {
-        black_box(sessions.open(black_box(&value)).expect("open"));
+        black_box(sessions.open(black_box(&value), ARN, &s.stream).expect("open"));
     });
     measure("session: renew (JSON + HMAC)", || {
         black_box(sessions.mint(black_box(&s)));

@@ -244,10 +244,7 @@ impl Playback {
         playlist: bool,
         origin: Option<&str>,
     ) -> Result<Admitted, Refusal> {
-        let s = self.sessions.open(value)?;
-        if s.channel != arn || s.stream != stream {
-            return Err(Refusal::SessionInvalid);
-        }
+        let s = self.sessions.open(value, arn, stream)?;
         let Some(entry) = self.registry.entry(arn).filter(|e| e.stream_id == stream) else {
             // The stream ended: `serve` says so.
             return Ok(Admitted::default());
