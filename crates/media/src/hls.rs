@@ -331,6 +331,29 @@ mod tests {
     }
 
     #[test]
+    fn fmp4_playlists_name_each_init_section_before_the_segments_that_need_it() {
+        let init = |id| Some(Arc::new(crate::segmenter::InitSegment { id, data: Bytes::new() }));
+        let mut segs: Vec<Segment> = (3..6).map(|i| seg(i, 6000, 1)).collect();
+        segs[0].init = init(0);
+        segs[1].init = segs[0].init.clone();
+        segs[2].init = init(1);
+        let p = MediaPlaylist {
+            segments: &segs,
+            open: None,
+            target_ms: 6000,
+            part_target_ms: None,
+            ended: false,
+        };
+        let text = media_playlist(&p, &Names);
+        assert_eq!(
+            text,
+            "#EXTM3U\n#EXT-X-VERSION:6\n#EXT-X-TARGETDURATION:6\n#EXT-X-MEDIA-SEQUENCE:3\n\
+             #EXT-X-INDEPENDENT-SEGMENTS\n#EXT-X-MAP:URI=\"s/init0.mp4\"\n#EXTINF:6.000,\ns/3.ts\n\
+             #EXTINF:6.000,\ns/4.ts\n#EXT-X-MAP:URI=\"s/init1.mp4\"\n#EXTINF:6.000,\ns/5.ts\n"
+        );
+    }
+
+    #[test]
     fn dates_are_rfc3339_in_utc() {
         assert_eq!(rfc3339_ms(0), "1970-01-01T00:00:00.000Z");
         assert_eq!(rfc3339_ms(951_782_400_001), "2000-02-29T00:00:00.001Z");
