@@ -178,6 +178,7 @@ async fn private_channels_admit_valid_tokens_and_follow_their_sessions() {
     assert!(segment.contains("?session="), "{segment}");
     let seg = get(&s, &segment, None);
     assert_eq!((seg.status, seg.body.first()), (200, Some(&0x47)));
+    let last_use = Instant::now();
     let bare = segment.split('?').next().unwrap();
     refused(&get(&s, bare, None), "token", "a segment without its session");
     refused(
@@ -277,6 +278,12 @@ async fn private_channels_admit_valid_tokens_and_follow_their_sessions() {
     refused(&get(&s, &with_token(&url, &alice), None), "revoked", "revoked viewer, new session");
     let newer = token(&key, &arn, &["--viewer-id", "alice", "--viewer-session-version", "4"]);
     assert_eq!(get(&s, &with_token(&url, &newer), None).status, 200, "a newer version plays");
+
+    // URIs copied from the first session stop working once it has gone unused for 30 s and its value
+    // is 30 s old (server design; a little more here). Waiting without a request: any use renews it.
+    tokio::time::sleep(Duration::from_secs(40).saturating_sub(last_use.elapsed())).await;
+    refused(&get(&s, &media_url, None), "session has ended", "an abandoned session's media playlist");
+    refused(&get(&s, &segment, None), "session has ended", "an abandoned session's segment");
 }
 
 /// An ffmpeg viewer reading the channel until killed.
