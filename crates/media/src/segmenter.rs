@@ -56,20 +56,24 @@ pub const PART_TARGET_MS: i64 = 334;
 pub const SEGMENTS_WITH_PARTS: usize = 4;
 
 impl SegmenterConfig {
-    /// Classic HLS (a channel with `latencyMode` NORMAL): 6 s segments, a 60 s window.
+    /// Classic HLS (a channel with `latencyMode` NORMAL): 6 s segments, a 36 s window. RFC 8216
+    /// §6.2.2 needs a live playlist to last at least three target durations plus a segment (24 s);
+    /// players start three segments from the end. Every segment held costs memory per stream (at
+    /// 3 Mbit/s, 2.25 MB per 6 s segment), so the window stays near that minimum.
     pub const NORMAL: SegmenterConfig = SegmenterConfig {
         target_ms: 6000,
         part_target_ms: None,
-        window: 10,
+        window: 6,
         max_segment_bytes: 32 << 20,
         max_segment_ms: 20_000,
         container: Container::Ts,
     };
-    /// A channel with `latencyMode` LOW: 2 s segments of 334 ms parts, a 20 s window.
+    /// A channel with `latencyMode` LOW: 2 s segments of 334 ms parts, a 16 s window (enough for
+    /// players without low-latency support, which start three segments from the end).
     pub const LOW: SegmenterConfig = SegmenterConfig {
         target_ms: 2000,
         part_target_ms: Some(PART_TARGET_MS),
-        window: 10,
+        window: 8,
         max_segment_bytes: 16 << 20,
         max_segment_ms: 10_000,
         container: Container::Ts,
