@@ -69,14 +69,58 @@ pub fn multivariant(info: &VariantInfo, media_uri: &str) -> String {
     out
 }
 
-/// How a media playlist names what it lists.
+/// How a media playlist names what it lists: each method appends the URI to `out` (no String per
+/// URI; a low-latency playlist names some 70).
 pub trait Uris {
     /// A whole segment.
-    fn segment(&self, seq: u64) -> String;
+    fn segment(&self, out: &mut String, seq: u64);
     /// Part `index` of segment `seq`.
-    fn part(&self, seq: u64, index: u32) -> String;
+    fn part(&self, out: &mut String, seq: u64, index: u32);
     /// An initialization section (fMP4).
-    fn init(&self, id: u32) -> String;
+    fn init(&self, out: &mut String, id: u32);
+}
+
+/// A playlist rendered once, with a slot at the end of every URI where a per-viewer suffix (a query
+/// string) goes. A live window changes a few times a second while every viewer reloads it, so the
+/// server renders each window once and per request only splices the suffix in: one allocation of the
+/// exact size and a few `memcpy`s, instead of formatting every tag and URI again.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Spliced {
+    text: String,
+    /// Byte offsets into `text`, ascending, each at the end of a URI.
+    slots: Vec<usize>,
+}
+
+impl Spliced {
+    /// The playlist with `suffix` after every URI.
+    pub fn with_suffix(&self, suffix: &str) -> String {
+        let mut out = String::with_capacity(self.text.len() + self.slots.len() * suffix.len());
+        let mut from = 0;
+        for &at in &self.slots {
+            out.push_str(&self.text[from..at]);
+            out.push_str(suffix);
+            from = at;
+        }
+        out.push_str(&self.text[from..]);
+        out
+    }
+
+    /// How many URIs the playlist names (the suffix goes after each).
+    pub fn uris(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Writes a URI (quoted when `quoted`) and marks its end as a slot.
+    fn uri(&mut self, quoted: bool, write: impl FnOnce(&mut String)) {
+        if quoted {
+            self.text.push('"');
+        }
+        write(&mut self.text);
+        self.slots.push(self.text.len());
+        if quoted {
+            self.text.push('"');
+        }
+    }
 }
 
 /// What a media playlist shows.
@@ -96,14 +140,21 @@ pub struct MediaPlaylist<'a> {
 /// Closed segments that list their parts (the last three target durations, rfc8216bis §4.4.4.9).
 const LISTED_PART_SEGMENTS: usize = 3;
 
-fn secs(ms: i64) -> String {
-    format!("{}.{:03}", ms / 1000, ms % 1000)
+/// Appends ms as decimal seconds with three decimals.
+fn secs(out: &mut String, ms: i64) {
+    let _ = write!(out, "{}.{:03}", ms / 1000, ms % 1000);
 }
 
 /// The live media playlist (RFC 8216 §4.4.3; rfc8216bis §4.4.3.7-8, §4.4.4.9, §4.4.5.3 for low
 /// latency): segments with their dates, and for low latency the server control, the parts of the
 /// last segments and of the open one, and a preload hint for the next part.
 pub fn media_playlist(p: &MediaPlaylist<'_>, uris: &dyn Uris) -> String {
+    media_playlist_spliced(p, uris).with_suffix("")
+}
+
+/// [`media_playlist`] with a slot after every URI, to be completed per viewer by
+/// [`Spliced::with_suffix`].
+pub fn media_playlist_spliced(p: &MediaPlaylist<'_>, uris: &dyn Uris) -> Spliced {
     // §4.3.3.1: every EXTINF, rounded to the nearest integer, must be at most the target duration.
     let longest = p.segments.iter().map(|s| s.duration_ms).max().unwrap_or(0).max(p.target_ms);
     let target = ((longest + 500) / 1000).max(1);
@@ -111,73 +162,93 @@ pub fn media_playlist(p: &MediaPlaylist<'_>, uris: &dyn Uris) -> String {
     let has_init = p.segments.iter().any(|s| s.init.is_some()) || p.open.is_some_and(|o| o.init.is_some());
     // EXT-X-MAP in a media playlist needs version 6, as do the low-latency tags' players.
     let version = if has_init || p.part_target_ms.is_some() { 6 } else { 3 };
-    let mut out = format!("#EXTM3U\n#EXT-X-VERSION:{version}\n#EXT-X-TARGETDURATION:{target}\n");
+    let low = p.part_target_ms.is_some();
+    // Roughly what each listed line takes, so the text grows at most once or twice.
+    let listed_parts: usize = p.segments.iter().rev().take(LISTED_PART_SEGMENTS).map(|s| s.parts.len()).sum();
+    let open_parts = p.open.map_or(0, |o| o.parts.len());
+    let estimate = 256 + p.segments.len() * 96 + (listed_parts + open_parts) * 56;
+    let mut out = Spliced { text: String::with_capacity(estimate), slots: Vec::with_capacity(80) };
+    let t = &mut out.text;
+    let _ = write!(t, "#EXTM3U\n#EXT-X-VERSION:{version}\n#EXT-X-TARGETDURATION:{target}\n");
     if let Some(part) = p.part_target_ms {
-        let _ = writeln!(
-            out,
-            "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK={},HOLD-BACK={}",
-            secs(3 * part),
-            secs(3 * target * 1000)
-        );
-        let _ = writeln!(out, "#EXT-X-PART-INF:PART-TARGET={}", secs(part));
+        let _ = write!(t, "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=");
+        secs(t, 3 * part);
+        t.push_str(",HOLD-BACK=");
+        secs(t, 3 * target * 1000);
+        t.push_str("\n#EXT-X-PART-INF:PART-TARGET=");
+        secs(t, part);
+        t.push('\n');
     }
-    let _ = writeln!(out, "#EXT-X-MEDIA-SEQUENCE:{first}");
+    let _ = writeln!(t, "#EXT-X-MEDIA-SEQUENCE:{first}");
     if p.segments.iter().all(|s| s.independent) {
-        out.push_str("#EXT-X-INDEPENDENT-SEGMENTS\n");
+        t.push_str("#EXT-X-INDEPENDENT-SEGMENTS\n");
     }
     let listed_from = p.segments.len().saturating_sub(LISTED_PART_SEGMENTS);
     let mut map: Option<u32> = None;
-    let mut head = |out: &mut String, init: Option<&std::sync::Arc<crate::segmenter::InitSegment>>, date| {
+    let mut head = |out: &mut Spliced, init: Option<&std::sync::Arc<crate::segmenter::InitSegment>>, date| {
         if let Some(i) = init.filter(|i| map != Some(i.id)) {
-            let _ = writeln!(out, "#EXT-X-MAP:URI=\"{}\"", uris.init(i.id));
+            out.text.push_str("#EXT-X-MAP:URI=");
+            out.uri(true, |t| uris.init(t, i.id));
+            out.text.push('\n');
             map = Some(i.id);
         }
         if let Some(ms) = date {
-            let _ = writeln!(out, "#EXT-X-PROGRAM-DATE-TIME:{}", rfc3339_ms(ms));
+            out.text.push_str("#EXT-X-PROGRAM-DATE-TIME:");
+            write_rfc3339_ms(&mut out.text, ms);
+            out.text.push('\n');
         }
     };
-    let low = p.part_target_ms.is_some();
     for (i, s) in p.segments.iter().enumerate() {
         head(&mut out, s.init.as_ref(), s.program_date_ms);
         if low && i >= listed_from {
             parts(&mut out, s.seq, &s.parts, uris);
         }
-        let _ = write!(out, "#EXTINF:{},\n{}\n", secs(s.duration_ms), uris.segment(s.seq));
+        out.text.push_str("#EXTINF:");
+        secs(&mut out.text, s.duration_ms);
+        out.text.push_str(",\n");
+        out.uri(false, |t| uris.segment(t, s.seq));
+        out.text.push('\n');
     }
     if let Some(o) = p.open.filter(|_| low) {
         head(&mut out, o.init.as_ref(), o.program_date_ms);
         parts(&mut out, o.seq, &o.parts, uris);
     }
     if p.ended {
-        out.push_str("#EXT-X-ENDLIST\n");
+        out.text.push_str("#EXT-X-ENDLIST\n");
     } else if low {
         let next = match p.open {
             Some(o) => (o.seq, o.parts.len() as u32),
             None => (p.segments.last().map_or(0, |s| s.seq + 1), 0),
         };
-        let _ = writeln!(out, "#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"{}\"", uris.part(next.0, next.1));
+        out.text.push_str("#EXT-X-PRELOAD-HINT:TYPE=PART,URI=");
+        out.uri(true, |t| uris.part(t, next.0, next.1));
+        out.text.push('\n');
     }
     out
 }
 
-fn parts(out: &mut String, seq: u64, parts: &[Part], uris: &dyn Uris) {
+fn parts(out: &mut Spliced, seq: u64, parts: &[Part], uris: &dyn Uris) {
     for part in parts {
-        let _ = write!(
-            out,
-            "#EXT-X-PART:DURATION={},URI=\"{}\"",
-            secs(part.duration_ms),
-            uris.part(seq, part.index)
-        );
-        out.push_str(if part.independent { ",INDEPENDENT=YES\n" } else { "\n" });
+        out.text.push_str("#EXT-X-PART:DURATION=");
+        secs(&mut out.text, part.duration_ms);
+        out.text.push_str(",URI=");
+        out.uri(true, |t| uris.part(t, seq, part.index));
+        out.text.push_str(if part.independent { ",INDEPENDENT=YES\n" } else { "\n" });
     }
 }
 
 /// Unix ms as RFC 3339 with milliseconds in UTC (`2026-11-26T15:30:06.123Z`).
 pub fn rfc3339_ms(ms: i64) -> String {
+    let mut out = String::with_capacity(24);
+    write_rfc3339_ms(&mut out, ms);
+    out
+}
+
+fn write_rfc3339_ms(out: &mut String, ms: i64) {
     let (days, rem) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
     let (y, m, d) = civil_from_days(days);
     let (h, min, s, milli) = (rem / 3_600_000, rem / 60_000 % 60, rem / 1000 % 60, rem % 1000);
-    format!("{y:04}-{m:02}-{d:02}T{h:02}:{min:02}:{s:02}.{milli:03}Z")
+    let _ = write!(out, "{y:04}-{m:02}-{d:02}T{h:02}:{min:02}:{s:02}.{milli:03}Z");
 }
 
 /// The proleptic Gregorian date of a day count from 1970-01-01 (400-year eras of 146097 days).
@@ -219,14 +290,14 @@ mod tests {
 
     struct Names;
     impl Uris for Names {
-        fn segment(&self, seq: u64) -> String {
-            format!("s/{seq}.ts")
+        fn segment(&self, out: &mut String, seq: u64) {
+            let _ = write!(out, "s/{seq}.ts");
         }
-        fn part(&self, seq: u64, index: u32) -> String {
-            format!("s/{seq}.{index}.ts?t=1")
+        fn part(&self, out: &mut String, seq: u64, index: u32) {
+            let _ = write!(out, "s/{seq}.{index}.ts?t=1");
         }
-        fn init(&self, id: u32) -> String {
-            format!("s/init{id}.mp4")
+        fn init(&self, out: &mut String, id: u32) {
+            let _ = write!(out, "s/init{id}.mp4");
         }
     }
 
@@ -328,6 +399,16 @@ mod tests {
         assert!(text.ends_with("PRELOAD-HINT:TYPE=PART,URI=\"s/5.1.ts?t=1\"\n"));
         let ended = media_playlist(&MediaPlaylist { ended: true, ..p }, &Names);
         assert!(ended.ends_with("#EXT-X-ENDLIST\n") && !ended.contains("PRELOAD-HINT"));
+
+        // Spliced: the suffix lands at the end of every URI, inside the quotes, and nowhere else.
+        let spliced = media_playlist_spliced(&p, &Names);
+        assert_eq!(spliced.with_suffix(""), text);
+        let viewer = spliced.with_suffix("&session=abc");
+        let uris = text.matches("s/").count();
+        assert_eq!((spliced.uris(), viewer.matches("&session=abc").count()), (uris, uris));
+        assert_eq!(viewer.replace("&session=abc", ""), text);
+        assert!(viewer.contains("URI=\"s/5.1.ts?t=1&session=abc\"\n"), "{viewer}");
+        assert!(viewer.contains("\ns/4.ts&session=abc\n#EXT-X-PROGRAM-DATE-TIME"), "{viewer}");
     }
 
     #[test]
@@ -351,6 +432,8 @@ mod tests {
              #EXT-X-INDEPENDENT-SEGMENTS\n#EXT-X-MAP:URI=\"s/init0.mp4\"\n#EXTINF:6.000,\ns/3.ts\n\
              #EXTINF:6.000,\ns/4.ts\n#EXT-X-MAP:URI=\"s/init1.mp4\"\n#EXTINF:6.000,\ns/5.ts\n"
         );
+        let viewer = media_playlist_spliced(&p, &Names).with_suffix("?v");
+        assert!(viewer.contains("#EXT-X-MAP:URI=\"s/init0.mp4?v\"\n#EXTINF:6.000,\ns/3.ts?v\n"), "{viewer}");
     }
 
     #[test]

@@ -3,11 +3,11 @@
 //! which every request reads, and blocking playlist reloads wait on, without copying segments.
 
 use crate::ingest::registry::LiveEntry;
-use openivs_media::hls::{VariantInfo, variant_info};
+use openivs_media::hls::{Spliced, VariantInfo, variant_info};
 use openivs_media::hub::DEFAULT_QUEUE;
 use openivs_media::segmenter::{Container, OpenSegment, Segment, Segmenter, SegmenterConfig};
 use openivs_model::{Channel, ChannelLatencyMode, ContainerFormat};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use tokio::sync::watch;
 
 /// What playback serves of one stream, as of its latest segment.
@@ -23,6 +23,8 @@ pub struct Snapshot {
     pub ended: bool,
     /// The longest segment of the stream so far, ms.
     pub longest_ms: i64,
+    /// The media playlist of this window, once a request rendered it (without the viewers' suffixes).
+    pub media_playlist: OnceLock<Spliced>,
 }
 
 /// The playback side of a live stream.
@@ -99,5 +101,6 @@ fn snapshot(seg: &Segmenter, ended: bool) -> Arc<Snapshot> {
     let (video, audio) = (seg.video().map(|v| v.as_ref()), seg.audio().map(|a| a.as_ref()));
     let open = seg.open().filter(|o| !o.parts.is_empty());
     let info = (!segments.is_empty() || open.is_some()).then(|| variant_info(video, audio, &segments));
-    Arc::new(Snapshot { segments, open, info, ended, longest_ms: seg.longest_segment_ms() })
+    let longest_ms = seg.longest_segment_ms();
+    Arc::new(Snapshot { segments, open, info, ended, longest_ms, media_playlist: OnceLock::new() })
 }

@@ -65,6 +65,14 @@ pub struct Playback {
     revocations: Mutex<HashMap<(String, String), Revocation>>,
     /// Parsed public keys by key-pair ARN (a key pair never changes; deleted ones are not listed).
     keys: Mutex<HashMap<String, Option<Vec<u8>>>>,
+    /// Session values lately opened: the value → what it says, for the channel and stream it was
+    /// opened for. Opening is a pure function of (value, channel, stream), so this only saves the
+    /// base64, HMAC and JSON work of the requests that repeat a value (every request of a viewer's
+    /// segment or playlist URI until the next reload); only values that verified are kept.
+    opened: Mutex<HashMap<String, Session>>,
+    /// Session values lately minted, by session id: a media playlist renews its viewer's session with
+    /// an expiry in whole seconds, so all the reloads of one second get the same value.
+    minted: Mutex<HashMap<u64, (Session, Arc<str>)>>,
 }
 
 impl Playback {
@@ -85,7 +93,39 @@ impl Playback {
             access: Mutex::default(),
             revocations: Mutex::default(),
             keys: Mutex::default(),
+            opened: Mutex::default(),
+            minted: Mutex::default(),
         }
+    }
+
+    /// [`SessionKey::open`], through the `opened` cache.
+    fn open_session(&self, value: &str, channel: &str, stream: &str) -> Result<Session, Refusal> {
+        if let Some(s) = lock(&self.opened).get(value).filter(|s| s.channel == channel && s.stream == stream)
+        {
+            return Ok(s.clone());
+        }
+        let s = self.sessions.open(value, channel, stream)?;
+        let mut cache = lock(&self.opened);
+        if cache.len() > CACHE_MAX {
+            cache.clear();
+        }
+        cache.insert(value.to_string(), s.clone());
+        Ok(s)
+    }
+
+    /// The `?session=…` suffix of `s` ([`SessionKey::mint`] is a pure function of the session, so a
+    /// value minted for an equal session is reused).
+    fn session_suffix(&self, s: Session) -> Arc<str> {
+        if let Some((_, suffix)) = lock(&self.minted).get(&s.id).filter(|(m, _)| *m == s) {
+            return suffix.clone();
+        }
+        let suffix: Arc<str> = format!("?session={}", self.sessions.mint(&s)).into();
+        let mut cache = lock(&self.minted);
+        if cache.len() > CACHE_MAX {
+            cache.clear();
+        }
+        cache.insert(s.id, (s, suffix.clone()));
+        suffix
     }
 }
 
@@ -120,8 +160,9 @@ async fn handle(State(pb): State<Arc<Playback>>, req: Request) -> Response {
             (refusal.response(), false)
         }
         Ok(a) => {
-            let suffix = a.session.map(|s| format!("?session={}", pb.sessions.mint(&s))).unwrap_or_default();
-            (serve::answer(&pb.registry, &path, query, &parts.headers, &suffix).await, a.restricted)
+            let suffix = a.session.map(|s| pb.session_suffix(s));
+            let suffix = suffix.as_deref().unwrap_or_default();
+            (serve::answer(&pb.registry, &path, query, &parts.headers, suffix).await, a.restricted)
         }
     };
     cors(resp.headers_mut(), origin, restricted);
@@ -244,7 +285,7 @@ impl Playback {
         playlist: bool,
         origin: Option<&str>,
     ) -> Result<Admitted, Refusal> {
-        let s = self.sessions.open(value, arn, stream)?;
+        let s = self.open_session(value, arn, stream)?;
         let Some(entry) = self.registry.entry(arn).filter(|e| e.stream_id == stream) else {
             // The stream ended: `serve` says so.
             return Ok(Admitted::default());

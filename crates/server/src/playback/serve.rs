@@ -16,6 +16,7 @@ use axum::response::{IntoResponse, Response};
 use openivs_media::hls::{self, MediaPlaylist, Uris};
 use openivs_media::segmenter::Container;
 use openivs_model::arn::{Arn, ResourceType};
+use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -104,22 +105,40 @@ fn number<T: std::str::FromStr>(s: &str) -> Option<T> {
     (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse().ok()).flatten()
 }
 
-/// Names segments and parts relative to the media playlist, each with the viewer's suffix.
-struct Names<'a> {
-    suffix: &'a str,
+/// Names segments and parts relative to the media playlist (the viewer's suffix is spliced in after).
+struct Names {
     ext: &'static str,
 }
 
-impl Uris for Names<'_> {
-    fn segment(&self, seq: u64) -> String {
-        format!("{seq}.{}{}", self.ext, self.suffix)
+impl Uris for Names {
+    fn segment(&self, out: &mut String, seq: u64) {
+        let _ = write!(out, "{seq}.{}", self.ext);
     }
-    fn part(&self, seq: u64, index: u32) -> String {
-        format!("{seq}.{index}.{}{}", self.ext, self.suffix)
+    fn part(&self, out: &mut String, seq: u64, index: u32) {
+        let _ = write!(out, "{seq}.{index}.{}", self.ext);
     }
-    fn init(&self, id: u32) -> String {
-        format!("init{id}.mp4{}", self.suffix)
+    fn init(&self, out: &mut String, id: u32) {
+        let _ = write!(out, "init{id}.mp4");
     }
+}
+
+/// The snapshot's media playlist with a slot for the viewer's suffix after every URI, rendered by
+/// the first request that reads this snapshot and shared by all the others (the segmenter publishes
+/// a few snapshots a second; viewers reload far more often than that, all together).
+fn rendered<'s>(live: &Live, snap: &'s Snapshot) -> &'s hls::Spliced {
+    snap.media_playlist.get_or_init(|| {
+        let cfg = &live.config;
+        hls::media_playlist_spliced(
+            &MediaPlaylist {
+                segments: &snap.segments,
+                open: snap.open.as_ref(),
+                target_ms: cfg.target_ms.max(snap.longest_ms),
+                part_target_ms: cfg.part_target_ms,
+                ended: snap.ended,
+            },
+            &Names { ext: Ext::of(cfg.container).as_str() },
+        )
+    })
 }
 
 /// Answers one playback request. `query` is the request's raw query string (without `?`);
@@ -278,16 +297,7 @@ async fn media(
             }
         }
     }
-    let body = hls::media_playlist(
-        &MediaPlaylist {
-            segments: &snap.segments,
-            open: snap.open.as_ref(),
-            target_ms: cfg.target_ms.max(snap.longest_ms),
-            part_target_ms: cfg.part_target_ms,
-            ended: snap.ended,
-        },
-        &Names { suffix: uri_suffix, ext: Ext::of(cfg.container).as_str() },
-    );
+    let body = rendered(live, &snap).with_suffix(uri_suffix);
     playlist(body, directive.is_some(), headers)
 }
 

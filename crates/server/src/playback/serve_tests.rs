@@ -80,7 +80,7 @@ fn snap(first: u64, n: u64, open: u32) -> Snapshot {
         init: None,
         parts: (0..open).map(part).collect(),
     };
-    Snapshot { segments, open: Some(open), info: None, ended: false, longest_ms: 2000 }
+    Snapshot { segments, open: Some(open), info: None, ended: false, longest_ms: 2000, ..Snapshot::default() }
 }
 
 #[test]
@@ -155,4 +155,37 @@ fn byte_ranges() {
     assert_eq!(byte_range("bytes=5-1", 1000), None);
     assert_eq!(byte_range("bytes=0-1,5-6", 1000), None);
     assert_eq!(byte_range("items=0-1", 1000), None);
+}
+
+/// The session caches of admission give what opening and minting give, and never carry a value over
+/// to another channel or stream.
+#[test]
+fn cached_sessions_are_what_opening_and_minting_give() {
+    use super::super::{Playback, session::Session};
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(crate::store::SqliteStore::open(&dir.path().join("db")).unwrap());
+    let pb = Playback::new(Arc::new(Registry::default()), store, [5; 32], None);
+    let s = Session {
+        id: 7,
+        channel: "arn:aws:ivs:us-west-2:123456789012:channel/abc".into(),
+        stream: "st-1".into(),
+        viewer_id: Some("v".into()),
+        viewer_version: 2,
+        rules: vec![],
+        exp: 1_800_000_000,
+    };
+    let suffix = pb.session_suffix(s.clone());
+    assert_eq!(&*suffix, format!("?session={}", pb.sessions.mint(&s)));
+    assert!(Arc::ptr_eq(&suffix, &pb.session_suffix(s.clone())), "an equal session reuses the value");
+    let later = pb.session_suffix(Session { exp: s.exp + 1, ..s.clone() });
+    assert_ne!(later, suffix, "a renewal is a new value");
+    let value = suffix.strip_prefix("?session=").unwrap();
+    for _ in 0..2 {
+        // First opened, then from the cache.
+        assert_eq!(pb.open_session(value, &s.channel, "st-1"), Ok(s.clone()));
+        assert_eq!(pb.open_session(value, &s.channel, "st-2"), Err(super::super::Refusal::SessionInvalid));
+        let other = "arn:aws:ivs:us-west-2:123456789012:channel/abd";
+        assert_eq!(pb.open_session(value, other, "st-1"), Err(super::super::Refusal::SessionInvalid));
+    }
+    assert_eq!(pb.open_session("garbage", &s.channel, "st-1"), Err(super::super::Refusal::SessionInvalid));
 }
