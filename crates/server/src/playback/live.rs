@@ -2,11 +2,13 @@
 //! the segment window after every new part or segment as an immutable snapshot (a `watch` channel),
 //! which every request reads, and blocking playlist reloads wait on, without copying segments.
 
+use crate::http::file_backed::{self, Registration};
 use crate::ingest::registry::LiveEntry;
 use openivs_media::hls::{Spliced, VariantInfo, variant_info};
 use openivs_media::hub::DEFAULT_QUEUE;
 use openivs_media::segmenter::{Container, OpenSegment, Segment, Segmenter, SegmenterConfig};
 use openivs_model::{Channel, ChannelLatencyMode, ContainerFormat};
+use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 use tokio::sync::watch;
 
@@ -81,11 +83,15 @@ pub fn start(entry: &LiveEntry, channel: &Channel) {
     let mut reader = entry.hub.subscribe(DEFAULT_QUEUE);
     tokio::spawn(async move {
         let mut seg = Segmenter::new(config);
+        // The window's segments, registered to be sent with sendfile while they are in it.
+        let mut files: HashMap<u64, Registration> = HashMap::new();
         while let Some(item) = reader.recv().await {
             let before = seg.generation();
             seg.push_at(item, Some(unix_ms()));
             if seg.generation() != before {
-                tx.send_replace(snapshot(&seg, false));
+                let snap = snapshot(&seg, false);
+                register(&mut files, &snap.segments);
+                tx.send_replace(snap);
             }
         }
         seg.finish();
@@ -94,6 +100,22 @@ pub fn start(entry: &LiveEntry, channel: &Channel) {
             tracing::debug!(rejected = seg.rejected(), dropped = reader.dropped(), "segmenter finished");
         }
     });
+}
+
+/// Registers the window's new segments with [`file_backed`] and drops those that left it.
+fn register(files: &mut HashMap<u64, Registration>, window: &[Segment]) {
+    files.retain(|seq, _| window.iter().any(|s| s.seq == *seq));
+    for s in window {
+        if let std::collections::hash_map::Entry::Vacant(slot) = files.entry(s.seq) {
+            match file_backed::register(&s.data) {
+                Ok(r) => {
+                    slot.insert(r);
+                }
+                // Served by copying instead; nothing else changes.
+                Err(e) => tracing::debug!(error = %e, "segment not file-backed"),
+            }
+        }
+    }
 }
 
 fn snapshot(seg: &Segmenter, ended: bool) -> Arc<Snapshot> {
