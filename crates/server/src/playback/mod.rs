@@ -149,7 +149,8 @@ struct Admitted {
 async fn handle(State(pb): State<Arc<Playback>>, req: Request) -> Response {
     let (parts, _) = req.into_parts();
     let raw = parts.uri.path().strip_prefix("/api/video/v1/").unwrap_or_default();
-    let path = percent_encoding::percent_decode_str(raw).decode_utf8_lossy().into_owned();
+    // Borrowed unless something was percent-encoded (no allocation on the usual request).
+    let path = percent_encoding::percent_decode_str(raw).decode_utf8_lossy();
     let query = parts.uri.query().unwrap_or_default();
     let origin = parts.headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
     let ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());

@@ -96,8 +96,20 @@ pub(super) fn parse(path: &str) -> Option<(String, Target<'_>)> {
     if kind != "channel" || fields.next().is_some() {
         return None;
     }
-    let arn = Arn::parse(&format!("arn:aws:ivs:{region}:{account}:channel/{id}"))?;
-    (arn.resource_type == ResourceType::Channel).then(|| (arn.to_string(), target))
+    // The checks of `Arn::parse`, without its allocations (this runs on every request): the fields
+    // hold none of `:` or `/`, so the string built is the one `Arn`'s `Display` would give.
+    let region_ok = region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    let account_ok = account.bytes().all(|b| b.is_ascii_digit());
+    let id_ok = id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    if region.is_empty() || account.is_empty() || id.is_empty() || !(region_ok && account_ok && id_ok) {
+        return None;
+    }
+    let mut arn = String::with_capacity(32 + region.len() + account.len() + id.len());
+    for piece in ["arn:aws:ivs:", region, ":", account, ":channel/", id] {
+        arn.push_str(piece);
+    }
+    debug_assert!(Arn::parse(&arn).is_some_and(|a| a.resource_type == ResourceType::Channel));
+    Some((arn, target))
 }
 
 /// Decimal digits only (no sign, no `+`), as URIs this server wrote.

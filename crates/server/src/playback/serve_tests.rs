@@ -43,6 +43,13 @@ fn paths() {
         "us-west-2.1.channel.abc/st-1/1.mp4",
         "us-west-2.1.channel.abc/st-1/init.mp4",
         "us-west-2.1.channel.abc/st-1/init-1.mp4",
+        "US-west-2.123456789012.channel.abc.m3u8",
+        "us:west-2.123456789012.channel.abc.m3u8",
+        ".123456789012.channel.abc.m3u8",
+        "us-west-2..channel.abc.m3u8",
+        "us-west-2.123456789012.channel..m3u8",
+        "us-west-2.123456789012.channel.a_b.m3u8",
+        "us-west-2.123456789012.channel.a:b/st-1/1.ts",
         "",
     ] {
         assert_eq!(parse(bad), None, "{bad}");
