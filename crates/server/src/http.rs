@@ -244,6 +244,28 @@ pub mod file_backed {
             }
         }
 
+        /// Writes `bufs` with `MSG_MORE` (more follows at once) once the socket is writable.
+        #[cfg(target_os = "linux")]
+        fn poll_send_more(&self, cx: &mut Context<'_>, bufs: &[IoSlice<'_>]) -> Poll<io::Result<usize>> {
+            use rustix::net::{SendAncillaryBuffer, SendFlags, sendmsg};
+            loop {
+                std::task::ready!(self.tcp.poll_write_ready(cx))?;
+                let sent = self.tcp.try_io(tokio::io::Interest::WRITABLE, || {
+                    sendmsg(&self.tcp, bufs, &mut SendAncillaryBuffer::default(), SendFlags::MORE)
+                        .map_err(io::Error::from)
+                });
+                match sent {
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                    other => return Poll::Ready(other),
+                }
+            }
+        }
+
+        #[cfg(not(target_os = "linux"))]
+        fn poll_send_more(&mut self, cx: &mut Context<'_>, bufs: &[IoSlice<'_>]) -> Poll<io::Result<usize>> {
+            Pin::new(&mut self.tcp).poll_write_vectored(cx, bufs)
+        }
+
         #[cfg(not(target_os = "linux"))]
         fn poll_sendfile(&self, _: &mut Context<'_>, _: &File, _: u64, _: usize) -> Poll<io::Result<usize>> {
             Poll::Ready(Err(io::Error::from(io::ErrorKind::Unsupported)))
@@ -279,6 +301,11 @@ pub mod file_backed {
             }
             // Everything up to the next registered buffer in one write.
             let end = bufs[first..].iter().position(|b| find(b).is_some()).map_or(bufs.len(), |i| first + i);
+            if end < bufs.len() {
+                // Headers before a file-backed body: held back (MSG_MORE) to leave in the body's first
+                // packet, as nginx's `tcp_nopush` does, instead of a packet of their own.
+                return this.poll_send_more(cx, &bufs[first..end]);
+            }
             Pin::new(&mut this.tcp).poll_write_vectored(cx, &bufs[first..end])
         }
 
