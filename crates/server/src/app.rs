@@ -224,6 +224,7 @@ pub async fn start(
     cfg: ServeConfig,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<Running> {
+    raise_open_file_limit();
     let store = Arc::new(open_store(&cfg.data_dir)?);
     let account = default_account(store.as_ref(), cfg.account_id.as_deref()).await?;
     let credentials_file = bootstrap_root_key(&cfg, store.as_ref(), &account).await?;
@@ -307,6 +308,24 @@ pub async fn start(
     };
     let task = tokio::spawn(crate::http::serve_until(listener, app, shutdown, grace));
     Ok(Running { api_addr, playback_addr, rtmps_addr, rtmp_addr, credentials_file, task, playback_task })
+}
+
+/// Raises the soft limit on open files to the hard limit, as servers that hold many connections do
+/// (nginx's `worker_rlimit_nofile`; Go's runtime does it at start): every encoder, every viewer's
+/// connection and every live segment sent with sendfile (one memory file each) takes a descriptor,
+/// and the usual soft limit of 1024 would make `accept` fail at a few hundred viewers.
+fn raise_open_file_limit() {
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+        let Rlimit { current, maximum } = getrlimit(Resource::Nofile);
+        if current < maximum {
+            match setrlimit(Resource::Nofile, Rlimit { current: maximum, maximum }) {
+                Ok(()) => tracing::debug!(from = ?current, to = ?maximum, "raised the open-file limit"),
+                Err(e) => tracing::warn!(error = %e, "could not raise the open-file limit"),
+            }
+        }
+    }
 }
 
 /// The address as a client would dial it (`0.0.0.0` becomes `127.0.0.1`).
