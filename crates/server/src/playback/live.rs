@@ -107,13 +107,7 @@ fn register(files: &mut HashMap<u64, Registration>, window: &[Segment]) {
     files.retain(|seq, _| window.iter().any(|s| s.seq == *seq));
     for s in window {
         if let std::collections::hash_map::Entry::Vacant(slot) = files.entry(s.seq) {
-            match file_backed::register(&s.data) {
-                Ok(r) => {
-                    slot.insert(r);
-                }
-                // Served by copying instead; nothing else changes.
-                Err(e) => tracing::debug!(error = %e, "segment not file-backed"),
-            }
+            slot.insert(file_backed::register(&s.data));
         }
     }
 }
