@@ -10,6 +10,15 @@ use crate::model::Model;
 use crate::names;
 use std::fmt::Write;
 
+/// openivs's members beside the model's: (structure, wire name, Rust type, doc). Output only; see
+/// `crates/model/src/ext.rs` for why they are safe for the AWS clients.
+const EXTENSIONS: &[(&str, &str, &str, &str)] = &[(
+    "StreamSession",
+    "openivsViewers",
+    "crate::ext::SessionViewers",
+    "openivs: the session's viewers (peak concurrent, playback sessions); not in the IVS model.",
+)];
+
 pub fn generate(m: &Model) -> String {
     let mut out = String::from("use serde::{Deserialize, Serialize};\nuse std::fmt;\n\n");
     for name in m.structures() {
@@ -39,6 +48,15 @@ fn structure(m: &Model, name: &str, out: &mut String) {
         let _ = writeln!(out, "    #[serde(rename = \"{}\", default, {skip})]", mem.name);
         let _ = writeln!(out, "    pub {}: Option<{}>,", names::field(mem.name), m.rust_type(mem.shape));
     }
+    let extensions: Vec<_> = EXTENSIONS.iter().filter(|e| e.0 == name).collect();
+    for (_, wire, ty, doc) in &extensions {
+        let _ = writeln!(out, "    /// {doc}");
+        let _ = writeln!(
+            out,
+            "    #[serde(rename = \"{wire}\", default, skip_serializing_if = \"Option::is_none\")]"
+        );
+        let _ = writeln!(out, "    pub {}: Option<{ty}>,", names::field(wire));
+    }
     out.push_str("}\n\n");
     let _ = writeln!(out, "impl fmt::Debug for {name} {{");
     out.push_str("    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {\n");
@@ -50,6 +68,10 @@ fn structure(m: &Model, name: &str, out: &mut String) {
         } else {
             let _ = write!(out, ".field(\"{field}\", &self.{field})");
         }
+    }
+    for (_, wire, _, _) in &extensions {
+        let field = names::field(wire);
+        let _ = write!(out, ".field(\"{field}\", &self.{field})");
     }
     out.push_str(".finish()\n    }\n}\n\n");
 }

@@ -194,6 +194,19 @@ impl Server {
         aws_sdk_ivs::Client::from_conf(conf)
     }
 
+    /// openivs's own client (`openivs-client`) for the root key, for what the AWS SDKs skip (openivs's
+    /// extension members).
+    pub fn openivs_client(&self) -> openivs_client::Client {
+        let config = openivs_client::Config::builder()
+            .region(REGION)
+            .endpoint_url(&self.endpoint)
+            .credentials(openivs_client::Credentials::new(&self.access_key_id, &self.secret_access_key, None))
+            .environment(openivs_client::Environment::from_vars(Vec::<(String, String)>::new()))
+            .build()
+            .expect("openivs client config");
+        openivs_client::Client::new(config)
+    }
+
     /// Runs `openivs keys create` on this server's data dir; returns (access key id, secret, account).
     pub fn create_key(&self, account: Option<&str>, allow: &[&str]) -> (String, String, String) {
         let mut cmd = Command::new(binary());

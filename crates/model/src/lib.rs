@@ -10,6 +10,7 @@
 //! needs it, a client that lets the service validate can turn it off.
 
 pub mod arn;
+pub mod ext;
 pub mod members;
 mod timestamp;
 #[cfg(feature = "validate")]

@@ -344,6 +344,31 @@ async fn restriction_policies_and_viewer_counts() {
     }
     let zero = eventually(Duration::from_secs(60), async || viewer_count(&c, &arn).await == 0).await;
     assert!(zero, "viewerCount stayed at {}", viewer_count(&c, &arn).await);
+    // The stream session keeps the peak and the sessions (openivs's extension member, which the AWS
+    // SDK skips: read with openivs's client). Besides the two viewers, the requests above each started
+    // one session.
+    let oc = s.openivs_client();
+    let session_viewers = async || {
+        let input = openivs_client::types::GetStreamSessionRequest {
+            channel_arn: Some(arn.clone()),
+            ..Default::default()
+        };
+        oc.get_stream_session(input)
+            .await
+            .expect("GetStreamSession")
+            .stream_session
+            .and_then(|s| s.openivs_viewers)
+    };
+    let recorded = eventually(Duration::from_secs(15), async || {
+        session_viewers().await.and_then(|v| v.playback_sessions).is_some_and(|n| n >= 3)
+    })
+    .await;
+    let v = session_viewers().await.expect("openivsViewers");
+    assert!(recorded, "{v:?}");
+    // At least the two viewers at once (a session of the requests above may still have counted then).
+    let peak = v.peak_concurrent_viewers.unwrap_or(0);
+    assert!(peak >= 2 && peak <= v.playback_sessions.unwrap_or(0), "{v:?}");
+    assert!(v.peak_time.is_some(), "{v:?}");
 
     // The policy's origins: checked on the multivariant playlist, echoed in CORS.
     refused(&get(&s, &url, Some("https://b.example")), "origin", "policy: wrong origin");

@@ -2404,6 +2404,9 @@ pub struct StreamSession {
     /// `truncatedEvents` (shape `StreamEvents`).
     #[serde(rename = "truncatedEvents", default, skip_serializing_if = "Option::is_none")]
     pub truncated_events: Option<Vec<StreamEvent>>,
+    /// openivs: the session's viewers (peak concurrent, playback sessions); not in the IVS model.
+    #[serde(rename = "openivsViewers", default, skip_serializing_if = "Option::is_none")]
+    pub openivs_viewers: Option<crate::ext::SessionViewers>,
 }
 
 impl fmt::Debug for StreamSession {
@@ -2418,6 +2421,7 @@ impl fmt::Debug for StreamSession {
             .field("start_time", &self.start_time)
             .field("stream_id", &self.stream_id)
             .field("truncated_events", &self.truncated_events)
+            .field("openivs_viewers", &self.openivs_viewers)
             .finish()
     }
 }

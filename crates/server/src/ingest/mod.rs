@@ -141,6 +141,11 @@ impl IngestHandler for Ingest {
             start_time: Some(entry.start_time),
             channel: Some(channel),
             recording_configuration: recording,
+            openivs_viewers: Some(openivs_model::ext::SessionViewers {
+                peak_concurrent_viewers: Some(0),
+                peak_time: None,
+                playback_sessions: Some(0),
+            }),
             ..Default::default()
         };
         session::push_event(

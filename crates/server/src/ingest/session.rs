@@ -152,6 +152,24 @@ fn apply_ingest_config(doc: &mut StreamSession, entry: &LiveEntry) {
     });
 }
 
+/// Brings the session's viewer figures up to date; true if they changed.
+fn count_viewers(doc: &mut StreamSession, entry: &LiveEntry, now: Timestamp) -> bool {
+    let concurrent = entry.viewers.count(Instant::now()) as i64;
+    let sessions = entry.viewers.started() as i64;
+    let v = doc.openivs_viewers.get_or_insert_with(Default::default);
+    let mut changed = false;
+    if concurrent > v.peak_concurrent_viewers.unwrap_or(0) {
+        v.peak_concurrent_viewers = Some(concurrent);
+        v.peak_time = Some(now);
+        changed = true;
+    }
+    if v.playback_sessions != Some(sessions) {
+        v.playback_sessions = Some(sessions);
+        changed = true;
+    }
+    changed
+}
+
 /// Watches a live stream until it ends; writes its session on changes, health transitions and end.
 pub async fn monitor(
     store: Arc<dyn Store>,
@@ -176,8 +194,9 @@ pub async fn monitor(
                     let name = if now_health == StreamHealth::Starving { "Starvation Start" } else { "Starvation End" };
                     push_event(&mut doc, event(name, HEALTH_CHANGE, Timestamp::now()));
                     dirty = true;
-                    last_write = Instant::now() - PERSIST_EVERY;
+                    last_write = Instant::now().checked_sub(PERSIST_EVERY).unwrap_or(started);
                 }
+                dirty |= count_viewers(&mut doc, &entry, Timestamp::now());
                 if dirty && last_write.elapsed() >= PERSIST_EVERY {
                     apply_ingest_config(&mut doc, &entry);
                     write(store.as_ref(), &entry, &doc, false).await;
@@ -192,6 +211,7 @@ pub async fn monitor(
     };
     let now = Timestamp::now();
     apply_ingest_config(&mut doc, &entry);
+    count_viewers(&mut doc, &entry, now);
     doc.end_time = Some(now);
     let failed = matches!(reason, EndReason::ProtocolError(_));
     let mut ended_ev = event("Session Ended", STATE_CHANGE, now);

@@ -27,6 +27,9 @@ pub struct Viewers {
 struct Inner {
     seen: HashMap<u64, Instant>,
     swept: Option<Instant>,
+    /// Sessions ever seen. A session is forgotten only after [`FORGET_AFTER`] without a request, by
+    /// when its `?session=` values have expired (30 s), so none is counted twice.
+    started: u64,
 }
 
 impl Viewers {
@@ -37,8 +40,22 @@ impl Viewers {
             i.seen.retain(|_, t| now.saturating_duration_since(*t) <= FORGET_AFTER);
             i.swept = Some(now);
         }
-        let e = i.seen.entry(id).or_insert(now);
-        *e = (*e).max(now);
+        let i = &mut *i;
+        match i.seen.entry(id) {
+            std::collections::hash_map::Entry::Occupied(mut e) => {
+                let t = e.get_mut();
+                *t = (*t).max(now);
+            }
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(now);
+                i.started += 1;
+            }
+        }
+    }
+
+    /// How many distinct sessions the stream has had.
+    pub fn started(&self) -> u64 {
+        crate::ingest::registry::lock(&self.inner).started
     }
 
     /// True if session `id` made a request within `within` before `now`.
@@ -72,6 +89,7 @@ mod tests {
         v.touch(1, t0 + Duration::from_secs(1));
         v.touch(2, t0 + Duration::from_secs(2));
         assert_eq!(v.count(t0 + Duration::from_secs(2)), 2, "two sessions, however many requests");
+        assert_eq!(v.started(), 2);
         // Session 1 keeps watching, 2 leaves.
         for s in 1..=10 {
             v.touch(1, t0 + Duration::from_secs(2 * s));
@@ -95,5 +113,6 @@ mod tests {
         }
         v.touch(5000, t0 + Duration::from_secs(120));
         assert_eq!(crate::ingest::registry::lock(&v.inner).seen.len(), 1);
+        assert_eq!(v.started(), 1001, "forgetting a session does not forget that it was there");
     }
 }

@@ -1,0 +1,27 @@
+//! openivs's own members, added to a few of the model's structures by `cargo xtask codegen` (see
+//! `EXTENSIONS` in `xtask/src/types.rs`).
+//!
+//! They travel as extra JSON members, which the AWS SDKs, boto3 and the AWS CLI skip (restJson1
+//! deserializers ignore members they do not know), so existing clients see the service they expect and
+//! openivs's client and CLI see more. Their wire names start with `openivs` so that a member the service
+//! adds later can never collide with one of ours.
+
+use crate::Timestamp;
+use serde::{Deserialize, Serialize};
+
+/// Viewers of one stream session (`StreamSession.openivsViewers`), what the IVS console charts from
+/// CloudWatch's `ConcurrentViews`: kept up to date while the stream is live (every few seconds) and
+/// final once it ended.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SessionViewers {
+    /// The most concurrent viewers (distinct playback sessions, as `GetStream`'s `viewerCount`
+    /// counts them) at any time of the session.
+    #[serde(rename = "peakConcurrentViewers", default, skip_serializing_if = "Option::is_none")]
+    pub peak_concurrent_viewers: Option<i64>,
+    /// When that peak was first reached.
+    #[serde(rename = "peakTime", default, skip_serializing_if = "Option::is_none")]
+    pub peak_time: Option<Timestamp>,
+    /// How many playback sessions the stream had in all (a player that starts again is a new one).
+    #[serde(rename = "playbackSessions", default, skip_serializing_if = "Option::is_none")]
+    pub playback_sessions: Option<i64>,
+}
