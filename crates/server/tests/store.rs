@@ -214,12 +214,26 @@ async fn stream_sessions_newest_first_and_updated_in_place(store: &dyn Store) {
     assert!(store.get_stream_session(channel, Some("st-9")).await.unwrap().is_none());
 }
 
+const CH: &str = "arn:aws:ivs:us-west-2:555555555555:channel/tagged";
+
+async fn single_use_tokens(store: &dyn Store) {
+    assert!(store.use_single_use_token(CH, "u-1", 1_000, 500).await.unwrap(), "first use");
+    assert!(!store.use_single_use_token(CH, "u-1", 1_000, 600).await.unwrap(), "second use");
+    assert!(
+        store.use_single_use_token("arn:aws:ivs:us-west-2:1:channel/other", "u-1", 1_000, 600).await.unwrap()
+    );
+    // Once its token expired, the id is forgotten: a new token with the same id is a new token.
+    assert!(store.use_single_use_token(CH, "u-1", 2_000, 1_000).await.unwrap());
+    assert!(store.use_single_use_token(CH, "u-2", 3_000, 1_000).await.unwrap(), "kept across reopening");
+}
+
 async fn suite(store: Arc<dyn Store>) {
     records_are_scoped_and_ordered(store.as_ref()).await;
     references_parents_quotas_and_uniques(store.as_ref()).await;
     concurrent_inserts_respect_the_quota(store.clone()).await;
     tags_keys_revocations_and_meta(store.as_ref()).await;
     stream_sessions_newest_first_and_updated_in_place(store.as_ref()).await;
+    single_use_tokens(store.as_ref()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -230,4 +244,8 @@ async fn sqlite_engine() {
     // Reopening applies no migration twice and keeps the data.
     let again = SqliteStore::open(&dir.path().join("openivs.db")).unwrap();
     assert_eq!(again.meta_get_or_init("m", "other").await.unwrap(), "first");
+    assert!(
+        !again.use_single_use_token(CH, "u-2", 3_000, 1_001).await.unwrap(),
+        "a used id survives a restart"
+    );
 }

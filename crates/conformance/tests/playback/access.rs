@@ -286,6 +286,35 @@ async fn private_channels_admit_valid_tokens_and_follow_their_sessions() {
     refused(&get(&s, &segment, None), "session has ended", "an abandoned session's segment");
 }
 
+/// A used single-use token stays used when the server is killed and restarted (the ids are kept in
+/// the database until their token expires).
+#[tokio::test(flavor = "multi_thread")]
+async fn single_use_tokens_stay_used_across_a_restart() {
+    if !tools_available() {
+        return;
+    }
+    let mut s = Server::start();
+    let c = s.client();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (_, key) = key_pair(&s, dir.path(), conformance::REGION, "main");
+    let (arn, url, stream_key) = channel(&c, true, None).await;
+    let publish = |s: &Server| Publisher::with_gop(&format!("{}/app/{stream_key}", s.rtmp_url), 60, 30);
+    let ff = publish(&s);
+    let live = wait_live(&s, &with_token(&url, &token(&key, &arn, &[])), Duration::from_secs(30));
+    assert_eq!(live.status, 200, "{}", text(&live));
+    let once = token(&key, &arn, &["--single-use"]);
+    assert_eq!(get(&s, &with_token(&url, &once), None).status, 200);
+
+    drop(ff);
+    s.kill9_and_restart();
+    let _ff = publish(&s);
+    let live = wait_live(&s, &with_token(&url, &token(&key, &arn, &[])), Duration::from_secs(30));
+    assert_eq!(live.status, 200, "live again: {}", text(&live));
+    refused(&get(&s, &with_token(&url, &once), None), "already used", "single use, after a restart");
+    let another = token(&key, &arn, &["--single-use"]);
+    assert_eq!(get(&s, &with_token(&url, &another), None).status, 200, "a new single-use token plays");
+}
+
 /// An ffmpeg viewer reading the channel until killed.
 fn viewer(url: &str) -> Child {
     Command::new("ffmpeg")

@@ -100,6 +100,15 @@ impl Store for Gated {
     async fn viewer_revocation(&self, channel_arn: &str, viewer_id: &str) -> StoreResult<Option<i64>> {
         self.inner.viewer_revocation(channel_arn, viewer_id).await
     }
+    async fn use_single_use_token(
+        &self,
+        channel_arn: &str,
+        id: &str,
+        exp: u64,
+        now: u64,
+    ) -> StoreResult<bool> {
+        self.inner.use_single_use_token(channel_arn, id, exp, now).await
+    }
     async fn put_key(&self, key: ApiKey) -> StoreResult<()> {
         self.inner.put_key(key).await
     }

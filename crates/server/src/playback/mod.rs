@@ -354,10 +354,19 @@ impl Playback {
         let now = unix_now();
         let (viewer_id, viewer_version) = match claims {
             Some(c) => {
-                if let Some(id) = &c.single_use
-                    && !self.single_use.consume(arn, id, c.exp, now)
-                {
-                    return Err(Refusal::Reused);
+                if let Some(id) = &c.single_use {
+                    // Memory answers a repeat at once; the store remembers across restarts.
+                    if !self.single_use.consume(arn, id, c.exp, now) {
+                        return Err(Refusal::Reused);
+                    }
+                    match self.store.use_single_use_token(arn, id, c.exp, now).await {
+                        Ok(true) => {}
+                        Ok(false) => return Err(Refusal::Reused),
+                        Err(e) => {
+                            tracing::error!(error = %e, "recording a single-use token failed");
+                            return Err(Refusal::Unavailable);
+                        }
+                    }
                 }
                 (c.viewer_id, c.viewer_version)
             }

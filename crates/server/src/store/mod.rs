@@ -252,6 +252,16 @@ pub trait Store: Send + Sync + 'static {
     /// Sessions without an end (live when the server last stopped).
     async fn open_stream_sessions(&self) -> StoreResult<Vec<StreamSessionRecord>>;
 
+    /// Marks a single-use playback token id used on a channel until `exp` (unix seconds); false if it
+    /// already was and has not expired at `now`. Durable: a restart does not forget it.
+    async fn use_single_use_token(
+        &self,
+        channel_arn: &str,
+        id: &str,
+        exp: u64,
+        now: u64,
+    ) -> StoreResult<bool>;
+
     /// Reads a metadata value, storing `default` first if there is none (atomically).
     async fn meta_get_or_init(&self, key: &str, default: &str) -> StoreResult<String>;
 }

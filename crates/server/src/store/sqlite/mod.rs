@@ -18,6 +18,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0001_init.sql"),
     include_str!("../../../migrations/sqlite/0002_one_unique_index.sql"),
     include_str!("../../../migrations/sqlite/0003_stream_sessions.sql"),
+    include_str!("../../../migrations/sqlite/0004_single_use_tokens.sql"),
 ];
 const READERS: usize = 4;
 
@@ -525,6 +526,35 @@ impl Store for SqliteStore {
 
     async fn open_stream_sessions(&self) -> StoreResult<Vec<StreamSessionRecord>> {
         self.read(sessions::open).await
+    }
+
+    async fn use_single_use_token(
+        &self,
+        channel_arn: &str,
+        id: &str,
+        exp: u64,
+        now: u64,
+    ) -> StoreResult<bool> {
+        let (channel, id) = (channel_arn.to_owned(), id.to_owned());
+        let (exp, now) = (i64::try_from(exp).unwrap_or(i64::MAX), i64::try_from(now).unwrap_or(i64::MAX));
+        self.write(move |tx| {
+            // Expired ids go first (by the index on exp), so an id whose token expired may be used again,
+            // as a fresh token with the same id is a new token.
+            tx.prepare_cached("DELETE FROM used_playback_tokens WHERE exp <= ?1")
+                .map_err(backend)?
+                .execute([now])
+                .map_err(backend)?;
+            let inserted = tx
+                .prepare_cached(
+                    "INSERT INTO used_playback_tokens (channel_arn, token_id, exp) VALUES (?1, ?2, ?3) \
+                     ON CONFLICT (channel_arn, token_id) DO NOTHING",
+                )
+                .map_err(backend)?
+                .execute(params![channel, id, exp])
+                .map_err(backend)?;
+            Ok(inserted == 1)
+        })
+        .await
     }
 
     async fn meta_get_or_init(&self, key: &str, default: &str) -> StoreResult<String> {
