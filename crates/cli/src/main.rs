@@ -96,6 +96,16 @@ struct ServeArgs {
     /// allowedCountries of playback restriction policies; without it countries are not enforced.
     #[arg(long, env = "OPENIVS_GEOIP_DB", value_name = "PATH")]
     geoip_db: Option<PathBuf>,
+    /// A reverse proxy (address or network, e.g. 10.0.0.0/8) in front of playback whose
+    /// X-Forwarded-For names the viewer, for allowedCountries; repeat or comma-separate.
+    #[arg(
+        long = "trusted-proxy",
+        env = "OPENIVS_TRUSTED_PROXIES",
+        value_name = "CIDR",
+        value_delimiter = ',',
+        value_parser = openivs_server::playback::access::TrustedProxies::parse_net
+    )]
+    trusted_proxies: Vec<ipnet::IpNet>,
     /// Seconds without media after which an encoder is disconnected (IVS: 30).
     #[arg(long, env = "OPENIVS_INGEST_STARVATION_SECS", default_value_t = 30.0)]
     ingest_starvation_secs: f64,
@@ -163,6 +173,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
         },
         rate_limits: !args.disable_rate_limits,
         geoip_db: args.geoip_db,
+        trusted_proxies: args.trusted_proxies,
         root_key,
         account_id: env("OPENIVS_ACCOUNT_ID"),
         shutdown_grace: std::time::Duration::try_from_secs_f64(args.shutdown_grace_secs)

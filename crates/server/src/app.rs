@@ -45,6 +45,8 @@ pub struct ServeConfig {
     /// A MaxMind-format GeoIP database (GeoLite2/GeoIP2 Country or City) for restriction policies'
     /// `allowedCountries`; without one, countries are not enforced.
     pub geoip_db: Option<PathBuf>,
+    /// Reverse proxies in front of playback whose `X-Forwarded-For` names the viewer (for countries).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Root key of the default account (`OPENIVS_ROOT_ACCESS_KEY_ID` / `..._SECRET_ACCESS_KEY`).
     pub root_key: Option<(String, String)>,
     /// Account id of the default account (`OPENIVS_ACCOUNT_ID`).
@@ -288,7 +290,10 @@ pub async fn start(
     };
     let grace = cfg.shutdown_grace;
     let (down_tx, mut down_rx) = tokio::sync::watch::channel(false);
-    let pb = Arc::new(crate::playback::Playback::new(registry.clone(), store.clone(), session_key, geo));
+    let pb = Arc::new(
+        crate::playback::Playback::new(registry.clone(), store.clone(), session_key, geo)
+            .with_trusted_proxies(crate::playback::access::TrustedProxies::new(cfg.trusted_proxies.clone())),
+    );
     let (app, playback_task) = match playback {
         None => (crate::api::router(svc).merge(crate::playback::router(pb)), None),
         Some(l) => {

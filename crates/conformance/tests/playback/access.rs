@@ -511,3 +511,33 @@ async fn allowed_countries_with_a_geoip_database() {
     assert_eq!(get(&s, &fr_url, None).status, 404, "{}", text(&get(&s, &fr_url, None)));
     refused(&get(&s, &us_url, None), "country", "a policy that allows only the US");
 }
+
+/// Behind a trusted reverse proxy the viewer's country comes from `X-Forwarded-For`; from anyone else
+/// that header is not believed.
+#[tokio::test(flavor = "multi_thread")]
+async fn countries_of_viewers_behind_a_trusted_proxy() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("countries.mmdb");
+    std::fs::write(&db, mmdb([198, 51, 100, 0], 24, "FR")).expect("write the database");
+    let s = Server::start_with(conformance::Options {
+        env: vec![
+            ("OPENIVS_GEOIP_DB".into(), db.to_str().unwrap().into()),
+            ("OPENIVS_TRUSTED_PROXIES".into(), "10.0.0.0/8,127.0.0.1".into()),
+        ],
+        ..Default::default()
+    });
+    let c = s.client();
+    let out = c.create_playback_restriction_policy().allowed_countries("FR").send().await.expect("policy");
+    let fr = out.playback_restriction_policy().expect("policy").arn().to_string();
+    let (_, url, _) = channel(&c, false, Some(&fr)).await;
+    let from = |xff: &[&str]| {
+        let headers: Vec<(&str, &str)> = xff.iter().map(|v| ("x-forwarded-for", *v)).collect();
+        s.raw("GET", target(&url), &headers, b"", false)
+    };
+    // The proxy itself (loopback) is in no country; the viewer it names is in France. Not live: 404.
+    refused(&from(&[]), "country", "the proxy's own address");
+    assert_eq!(from(&["198.51.100.7"]).status, 404, "{}", text(&from(&["198.51.100.7"])));
+    assert_eq!(from(&["198.51.100.7, 10.1.2.3"]).status, 404, "through a second, trusted proxy");
+    // A viewer cannot claim France by sending the header itself: the proxy appends the real address.
+    refused(&from(&["198.51.100.7, 203.0.113.1"]), "country", "a spoofed entry before the real one");
+}

@@ -241,6 +241,65 @@ impl Geo {
     }
 }
 
+/// The proxies whose word on a viewer's address is taken (`--trusted-proxy`): behind a reverse proxy
+/// (a TLS terminator, a CDN), every request comes from the proxy, and the viewer is in
+/// `X-Forwarded-For`.
+#[derive(Clone, Debug, Default)]
+pub struct TrustedProxies(Vec<ipnet::IpNet>);
+
+impl TrustedProxies {
+    /// Proxies at these networks (a single address is a /32 or /128).
+    pub fn new(nets: Vec<ipnet::IpNet>) -> Self {
+        TrustedProxies(nets)
+    }
+
+    /// Parses one network (`10.0.0.0/8`, `fd00::/8`) or address (`10.1.2.3`).
+    pub fn parse_net(s: &str) -> Result<ipnet::IpNet, String> {
+        let s = s.trim();
+        s.parse::<ipnet::IpNet>()
+            .or_else(|_| s.parse::<IpAddr>().map(ipnet::IpNet::from))
+            .map_err(|_| format!("{s:?} is neither an IP address nor a network like 10.0.0.0/8"))
+    }
+
+    fn trusts(&self, ip: IpAddr) -> bool {
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
+            v4 => v4,
+        };
+        self.0.iter().any(|n| n.contains(&ip))
+    }
+
+    /// The viewer's address: the peer's, unless the peer is a trusted proxy; then the nearest
+    /// address in `X-Forwarded-For` (all of its headers, in order) that is not a trusted proxy,
+    /// reading from the right as each proxy appends the address it was reached from. Entries that are
+    /// not addresses end the walk there (nothing before them can be trusted), as does a header that
+    /// is not text.
+    pub fn client(&self, peer: Option<IpAddr>, headers: &axum::http::HeaderMap) -> Option<IpAddr> {
+        let peer = peer?;
+        if self.0.is_empty() || !self.trusts(peer) {
+            return Some(peer);
+        }
+        let mut hops = Vec::new();
+        for v in headers.get_all("x-forwarded-for") {
+            let Ok(v) = v.to_str() else { return Some(peer) };
+            hops.extend(v.split(',').map(str::trim).filter(|h| !h.is_empty()));
+        }
+        let mut client = peer;
+        for hop in hops.iter().rev() {
+            match hop.parse::<IpAddr>() {
+                Ok(ip) => {
+                    client = ip;
+                    if !self.trusts(ip) {
+                        break;
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        Some(client)
+    }
+}
+
 /// Checks a policy's countries for a viewer at `ip`. Without a database countries are not enforced
 /// (documented in the README and `serve --help`). With one, an address it does not place (a private
 /// or loopback address, an unlisted range) is refused when countries are restricted: the policy
@@ -256,6 +315,33 @@ pub fn check_country(policy: &Policy, geo: Option<&Geo>, ip: Option<IpAddr>) -> 
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    #[test]
+    fn viewers_behind_trusted_proxies() {
+        let nets = ["10.0.0.0/8", "192.0.2.7"].map(|n| TrustedProxies::parse_net(n).unwrap());
+        let t = TrustedProxies::new(nets.to_vec());
+        let ip = |s: &str| Some(s.parse::<IpAddr>().unwrap());
+        let headers = |values: &[&str]| {
+            let mut h = axum::http::HeaderMap::new();
+            for v in values {
+                h.append("x-forwarded-for", v.parse().unwrap());
+            }
+            h
+        };
+        // Not from a proxy: the header is the viewer's own word, ignored.
+        assert_eq!(t.client(ip("203.0.113.9"), &headers(&["198.51.100.1"])), ip("203.0.113.9"));
+        // Through one proxy, then two (the inner one trusted too); spoofed entries on the left lose.
+        assert_eq!(t.client(ip("10.1.1.1"), &headers(&["198.51.100.1"])), ip("198.51.100.1"));
+        let chain = headers(&["6.6.6.6, 198.51.100.1", "10.2.2.2"]);
+        assert_eq!(t.client(ip("192.0.2.7"), &chain), ip("198.51.100.1"));
+        assert_eq!(t.client(ip("::ffff:10.1.1.1"), &headers(&["198.51.100.1"])), ip("198.51.100.1"));
+        // Nothing usable: the proxy (or the last trusted hop) is what is known.
+        assert_eq!(t.client(ip("10.1.1.1"), &headers(&[])), ip("10.1.1.1"));
+        assert_eq!(t.client(ip("10.1.1.1"), &headers(&["garbage, 10.3.3.3"])), ip("10.3.3.3"));
+        assert_eq!(TrustedProxies::default().client(ip("10.1.1.1"), &headers(&["1.2.3.4"])), ip("10.1.1.1"));
+        assert!(TrustedProxies::parse_net("10.0.0.0/33").is_err());
+        assert!(TrustedProxies::parse_net("proxy.example").is_err());
+    }
 
     #[test]
     fn origins_match_exactly_or_by_host_wildcard() {

@@ -60,6 +60,7 @@ pub struct Playback {
     store: Arc<dyn Store>,
     sessions: SessionKey,
     geo: Option<Geo>,
+    trusted_proxies: access::TrustedProxies,
     single_use: token::SingleUse,
     access: Mutex<HashMap<String, (Option<ChannelAccess>, Instant)>>,
     revocations: Mutex<HashMap<(String, String), Revocation>>,
@@ -89,6 +90,7 @@ impl Playback {
             store,
             sessions: SessionKey::new(session_key),
             geo,
+            trusted_proxies: access::TrustedProxies::default(),
             single_use: token::SingleUse::default(),
             access: Mutex::default(),
             revocations: Mutex::default(),
@@ -96,6 +98,13 @@ impl Playback {
             opened: Mutex::default(),
             minted: Mutex::default(),
         }
+    }
+
+    /// Takes viewers' addresses (for `allowedCountries`) from `X-Forwarded-For` on requests from
+    /// these proxies.
+    pub fn with_trusted_proxies(mut self, proxies: access::TrustedProxies) -> Self {
+        self.trusted_proxies = proxies;
+        self
     }
 
     /// [`SessionKey::open`], through the `opened` cache.
@@ -153,7 +162,8 @@ async fn handle(State(pb): State<Arc<Playback>>, req: Request) -> Response {
     let path = percent_encoding::percent_decode_str(raw).decode_utf8_lossy();
     let query = parts.uri.query().unwrap_or_default();
     let origin = parts.headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
-    let ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    let ip = pb.trusted_proxies.client(peer, &parts.headers);
     let (mut resp, restricted) = match pb.admit(&path, query, origin, ip).await {
         Err(refusal) => {
             // The path only: the query holds the token.
