@@ -171,6 +171,11 @@ impl Server {
         self.spawn();
     }
 
+    /// The server's process id (for looking at it in /proc).
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("server running").id()
+    }
+
     /// Stops the server with SIGTERM and returns its exit status.
     pub fn terminate(&mut self) -> std::process::ExitStatus {
         let mut c = self.child.take().expect("server running");

@@ -156,3 +156,64 @@ async fn stalled_and_wrong_key_connections_do_not_hold_up_a_publisher() {
     assert_eq!(ff.wait(Duration::from_secs(20)).await, Some(true));
     drop(held);
 }
+
+/// Connections that are abandoned in every way an encoder can abandon one (mid-handshake, after the
+/// handshake, with garbage, killed mid-stream, frozen until starved) leave no file handle behind: the
+/// server's open descriptors return to what they were (each connection's task owns its socket, so a
+/// leaked task would show here too).
+#[tokio::test]
+async fn abandoned_connections_leave_no_descriptors_behind() {
+    if !ffmpeg_available() || !std::path::Path::new("/proc/self/fd").exists() {
+        return;
+    }
+    use std::io::Write;
+    let s = Server::start_with(Options {
+        env: vec![("OPENIVS_INGEST_STARVATION_SECS".into(), "3".into())],
+        ..Default::default()
+    });
+    let c = s.client();
+    let (arn, key) = channel(&c, false).await;
+    let url = format!("{}/app/{key}", s.rtmps_url);
+    let fds = || std::fs::read_dir(format!("/proc/{}/fd", s.pid())).map(|d| d.count()).unwrap_or(0);
+    // One whole publish first, so whatever the server opens once (database readers) is open.
+    let mut warm = Publisher::start(&url, 3);
+    assert!(wait_live(&c, &arn, Duration::from_secs(15)).await.is_some());
+    assert_eq!(warm.wait(Duration::from_secs(20)).await, Some(true));
+    assert!(wait_offline(&c, &arn, Duration::from_secs(10)).await);
+    let baseline = fds();
+
+    let rtmp = s.rtmp_url.trim_start_matches("rtmp://").to_string();
+    let mut held = Vec::new();
+    for i in 0..150 {
+        let mut sock = std::net::TcpStream::connect(&rtmp).expect("connect");
+        let bytes: Vec<u8> = match i % 3 {
+            0 => vec![3u8; 700],                                    // half a C0+C1
+            1 => [&[3u8][..], &[0u8; 1536], &[0u8; 1536]].concat(), // C0+C1+C2, then silence
+            _ => vec![0xffu8; 4000],                                // not RTMP
+        };
+        let _ = sock.write_all(&bytes);
+        held.push(sock);
+    }
+    let mut killed = Publisher::start(&url, 60);
+    assert!(wait_live(&c, &arn, Duration::from_secs(15)).await.is_some());
+    assert!(fds() > baseline, "the connections are open");
+    killed.kill();
+    assert!(wait_offline(&c, &arn, Duration::from_secs(10)).await, "a killed encoder ends its stream");
+    let frozen = Publisher::start(&url, 60);
+    assert!(wait_live(&c, &arn, Duration::from_secs(15)).await.is_some());
+    frozen.signal("STOP");
+    assert!(wait_offline(&c, &arn, Duration::from_secs(15)).await, "a frozen encoder is starved out");
+    drop(held);
+    drop(frozen);
+
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while fds() > baseline && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let after = fds();
+    assert!(after <= baseline, "descriptors left behind: {after} open, {baseline} before");
+    // And the server still takes a publisher.
+    let mut again = Publisher::start(&url, 3);
+    assert!(wait_live(&c, &arn, Duration::from_secs(15)).await.is_some());
+    assert_eq!(again.wait(Duration::from_secs(20)).await, Some(true));
+}
