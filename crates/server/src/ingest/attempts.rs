@@ -5,6 +5,9 @@
 //! bucket emptied, at `publish` before the store is asked. IPv6 addresses count per /64, which is what
 //! one host usually has.
 //!
+//! Playback uses the same buckets, with its own rates, for tokens whose signature fails
+//! (`playback::Playback`): verifying one is the costly part of a forged request.
+//!
 //! Written here rather than with a rate-limiting crate: it is a map of two numbers per address, and
 //! the bound on its size (and what happens at the bound) is the part that matters.
 
@@ -27,17 +30,25 @@ struct Bucket {
 }
 
 impl Bucket {
-    fn refill(&mut self, now: Instant) {
-        let gained = now.saturating_duration_since(self.at).as_secs_f64() / REFILL.as_secs_f64();
-        self.tokens = (self.tokens + gained).min(BURST);
+    fn refill(&mut self, now: Instant, burst: f64, refill: Duration) {
+        let gained = now.saturating_duration_since(self.at).as_secs_f64() / refill.as_secs_f64();
+        self.tokens = (self.tokens + gained).min(burst);
         self.at = now;
     }
 }
 
 /// The buckets of failed attempts.
-#[derive(Default)]
 pub struct FailedAttempts {
     buckets: Mutex<HashMap<IpAddr, Bucket>>,
+    burst: f64,
+    refill: Duration,
+}
+
+impl Default for FailedAttempts {
+    /// Ingest's rates: [`BURST`] and [`REFILL`].
+    fn default() -> Self {
+        Self::new(BURST, REFILL)
+    }
 }
 
 /// The address a bucket is kept for.
@@ -52,33 +63,38 @@ fn bucket_key(ip: IpAddr) -> IpAddr {
 }
 
 impl FailedAttempts {
+    /// `burst` failures at once, then one more every `refill` (at least a millisecond).
+    pub fn new(burst: f64, refill: Duration) -> Self {
+        FailedAttempts { buckets: Mutex::default(), burst, refill: refill.max(Duration::from_millis(1)) }
+    }
+
     /// Whether `ip` may try (again) now.
     pub fn allows(&self, ip: IpAddr, now: Instant) -> bool {
         let mut buckets = super::registry::lock(&self.buckets);
         match buckets.get_mut(&bucket_key(ip)) {
             None => true,
             Some(b) => {
-                b.refill(now);
+                b.refill(now, self.burst, self.refill);
                 b.tokens >= 1.0
             }
         }
     }
 
-    /// Counts a wrong key from `ip`; true when this one emptied its bucket (the moment to log once).
+    /// Counts a failure from `ip`; true when this one emptied its bucket (the moment to log once).
     pub fn failed(&self, ip: IpAddr, now: Instant) -> bool {
         let mut buckets = super::registry::lock(&self.buckets);
         let key = bucket_key(ip);
         if !buckets.contains_key(&key) && buckets.len() >= MAX_ADDRESSES {
             buckets.retain(|_, b| {
-                b.refill(now);
-                b.tokens < BURST
+                b.refill(now, self.burst, self.refill);
+                b.tokens < self.burst
             });
             if buckets.len() >= MAX_ADDRESSES {
                 return false;
             }
         }
-        let b = buckets.entry(key).or_insert(Bucket { tokens: BURST, at: now });
-        b.refill(now);
+        let b = buckets.entry(key).or_insert(Bucket { tokens: self.burst, at: now });
+        b.refill(now, self.burst, self.refill);
         let had = b.tokens >= 1.0;
         b.tokens = (b.tokens - 1.0).max(0.0);
         had && b.tokens < 1.0
@@ -108,6 +124,11 @@ mod tests {
         assert!(a.failed(ip("10.0.0.1"), t0 + REFILL));
         assert!(!a.allows(ip("10.0.0.1"), t0 + REFILL));
         assert!(a.allows(ip("10.0.0.1"), t0 + REFILL * 20), "refilled in full");
+        // Other rates.
+        let fast = FailedAttempts::new(2.0, Duration::from_secs(1));
+        assert!(!fast.failed(ip("10.0.0.1"), t0) && fast.failed(ip("10.0.0.1"), t0));
+        assert!(!fast.allows(ip("10.0.0.1"), t0 + Duration::from_millis(900)));
+        assert!(fast.allows(ip("10.0.0.1"), t0 + Duration::from_secs(1)));
     }
 
     #[test]

@@ -46,6 +46,8 @@ pub enum Refusal {
     SessionExpired,
     /// The store could not be read.
     Unavailable,
+    /// The address sent too many tokens with bad signatures lately (429).
+    Throttled,
 }
 
 impl Refusal {
@@ -72,6 +74,9 @@ impl Refusal {
             Refusal::SessionInvalid => "The playback session is not valid for this stream",
             Refusal::SessionExpired => "The playback session has ended; start playback again",
             Refusal::Unavailable => "Playback access could not be checked; try again",
+            Refusal::Throttled => {
+                "Too many playback tokens with bad signatures from this address; try again in a few seconds"
+            }
         }
     }
 
@@ -79,6 +84,7 @@ impl Refusal {
     pub fn response(&self) -> Response {
         let status = match self {
             Refusal::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Refusal::Throttled => StatusCode::TOO_MANY_REQUESTS,
             _ => StatusCode::FORBIDDEN,
         };
         (status, [(header::CACHE_CONTROL, "no-cache"), (header::CONTENT_TYPE, "text/plain")], self.message())

@@ -49,6 +49,11 @@ const ACCESS_CACHE: Duration = Duration::from_secs(1);
 const REVOCATION_CACHE: Duration = Duration::from_secs(2);
 /// Cache sizes past which the caches are emptied (they refill from the store).
 const CACHE_MAX: usize = 10_000;
+/// Tokens with bad signatures an address may send at once (no viewer sends one by mistake: a token
+/// signed with a deleted key pair, or by an app with the wrong key, fails once per playback start)…
+const FORGED_BURST: f64 = 20.0;
+/// …then one more per second.
+const FORGED_REFILL: Duration = Duration::from_secs(1);
 
 /// A viewer's highest revoked session version (if any), as read at an instant.
 type Revocation = (Option<i64>, Instant);
@@ -62,6 +67,8 @@ pub struct Playback {
     geo: Option<Geo>,
     trusted_proxies: access::TrustedProxies,
     single_use: token::SingleUse,
+    /// Tokens with bad signatures per viewer address.
+    forged: crate::ingest::attempts::FailedAttempts,
     access: Mutex<HashMap<String, (Option<ChannelAccess>, Instant)>>,
     revocations: Mutex<HashMap<(String, String), Revocation>>,
     /// Parsed public keys by key-pair ARN (a key pair never changes; deleted ones are not listed).
@@ -92,6 +99,7 @@ impl Playback {
             geo,
             trusted_proxies: access::TrustedProxies::default(),
             single_use: token::SingleUse::default(),
+            forged: crate::ingest::attempts::FailedAttempts::new(FORGED_BURST, FORGED_REFILL),
             access: Mutex::default(),
             revocations: Mutex::default(),
             keys: Mutex::default(),
@@ -342,7 +350,25 @@ impl Playback {
         let mut claims = None;
         if access.authorized {
             let token = token.ok_or(Refusal::NoToken)?;
-            let c = self.verify(arn, access.scope.as_ref(), token).await?;
+            // A forged token costs an ECDSA verification per key pair: an address that sends many is
+            // turned away before that for a while (every token from it, as none can be told apart
+            // unverified).
+            if let Some(ip) = ip
+                && !self.forged.allows(ip, Instant::now())
+            {
+                return Err(Refusal::Throttled);
+            }
+            let c = match self.verify(arn, access.scope.as_ref(), token).await {
+                Err(Refusal::Signature) => {
+                    if let Some(ip) = ip
+                        && self.forged.failed(ip, Instant::now())
+                    {
+                        tracing::info!(target: "openivs::playback", %ip, "too many forged playback tokens; throttled");
+                    }
+                    return Err(Refusal::Signature);
+                }
+                other => other?,
+            };
             rules.push(OriginRule { allowed: c.allowed_origins.clone(), strict: c.strict_origin });
             claims = Some(c);
         }

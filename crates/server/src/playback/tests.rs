@@ -386,3 +386,30 @@ async fn preflight_answers() {
     assert_eq!(r.headers().get(header::ACCESS_CONTROL_ALLOW_HEADERS).unwrap(), "range");
     assert!(r.headers().get(header::ACCESS_CONTROL_ALLOW_METHODS).unwrap().to_str().unwrap().contains("GET"));
 }
+
+#[tokio::test]
+async fn addresses_sending_forged_tokens_are_throttled() {
+    let e = env(true, None).await;
+    let from = async |ip: &str, token: &str| {
+        let ip = Some(ip.parse().unwrap());
+        e.pb.admit(&format!("{}.m3u8", e.name), &format!("token={token}"), None, ip).await
+    };
+    let forged = sign(&key(), &claims(&e.arn, json!({})));
+    for _ in 0..FORGED_BURST as usize {
+        assert_eq!(from("198.51.100.1", &forged).await.unwrap_err(), Refusal::Signature);
+    }
+    assert_eq!(from("198.51.100.1", &forged).await.unwrap_err(), Refusal::Throttled);
+    assert_eq!(Refusal::Throttled.response().status(), 429);
+    // Until it refills, even a good token from there waits; other addresses are not affected.
+    let good = e.token(json!({}));
+    assert_eq!(from("198.51.100.1", &good).await.unwrap_err(), Refusal::Throttled);
+    assert!(from("198.51.100.2", &good).await.is_ok());
+    // Other refusals (expired, wrong channel) are cheap and not counted.
+    let expired = e.token(json!({"exp": unix_now() - 5}));
+    for _ in 0..(FORGED_BURST as usize + 5) {
+        assert_eq!(from("198.51.100.3", &expired).await.unwrap_err(), Refusal::Expired);
+    }
+    assert!(from("198.51.100.3", &good).await.is_ok());
+    tokio::time::sleep(FORGED_REFILL).await;
+    assert!(from("198.51.100.1", &good).await.is_ok(), "refilled");
+}
