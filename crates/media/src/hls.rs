@@ -110,6 +110,28 @@ impl Spliced {
         self.slots.len()
     }
 
+    /// The playlist without suffixes.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// Where the suffixes go: byte offsets into [`Self::text`], ascending.
+    pub fn slots(&self) -> &[usize] {
+        &self.slots
+    }
+
+    /// A playlist from its text and slots (ascending offsets at character boundaries of `text`).
+    ///
+    /// # Panics
+    /// If the slots are not that.
+    pub fn from_parts(text: String, slots: Vec<usize>) -> Self {
+        assert!(
+            slots.windows(2).all(|w| w[0] <= w[1]) && slots.iter().all(|&at| text.is_char_boundary(at)),
+            "slots must be ascending character boundaries of the text"
+        );
+        Spliced { text, slots }
+    }
+
     /// Writes a URI (quoted when `quoted`) and marks its end as a slot.
     fn uri(&mut self, quoted: bool, write: impl FnOnce(&mut String)) {
         if quoted {

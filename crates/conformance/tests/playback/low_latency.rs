@@ -108,6 +108,19 @@ async fn low_latency_playlists_parts_and_blocking_reloads() {
     assert_eq!((zipped.status, zipped.header("content-encoding")), (200, Some("gzip")));
     assert!(zipped.body.starts_with(&[0x1f, 0x8b]) && zipped.body.len() < mp.len() / 2);
     assert!(zipped.header("vary").unwrap_or("").contains("Accept-Encoding"));
+    // What it holds is the very playlist (the viewer's session after every URI): a plain and a gzipped
+    // request in quick succession see the same snapshot and session value, unless one changed between.
+    let gunzip = |body: &[u8]| {
+        let mut out = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(body), &mut out).map(|_| out)
+    };
+    let same = (0..20).any(|_| {
+        let plain = text(&s.raw("GET", target(&media), &[], b"", false));
+        let z = s.raw("GET", target(&media), &[("accept-encoding", "gzip")], b"", false);
+        let unzipped = gunzip(&z.body).expect("a valid gzip member (CRC and length checked)");
+        unzipped.contains("?session=") && unzipped == plain
+    });
+    assert!(same, "the gzipped playlist never matched the plain one");
     let (hint_seq, hint_part) = part_of(attr(hint, "URI").expect("URI"));
 
     // A segment with its parts listed is exactly its parts, each served for a day.

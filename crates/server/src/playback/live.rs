@@ -27,6 +27,8 @@ pub struct Snapshot {
     pub longest_ms: i64,
     /// The media playlist of this window, once a request rendered it (without the viewers' suffixes).
     pub media_playlist: OnceLock<Spliced>,
+    /// That playlist gzipped for the viewers' suffix lengths (see `gzip`).
+    pub(super) media_playlist_gz: super::gzip::Forms,
 }
 
 /// The playback side of a live stream.
@@ -118,5 +120,13 @@ fn snapshot(seg: &Segmenter, ended: bool) -> Arc<Snapshot> {
     let open = seg.open().filter(|o| !o.parts.is_empty());
     let info = (!segments.is_empty() || open.is_some()).then(|| variant_info(video, audio, &segments));
     let longest_ms = seg.longest_segment_ms();
-    Arc::new(Snapshot { segments, open, info, ended, longest_ms, media_playlist: OnceLock::new() })
+    Arc::new(Snapshot {
+        segments,
+        open,
+        info,
+        ended,
+        longest_ms,
+        media_playlist: OnceLock::new(),
+        media_playlist_gz: Default::default(),
+    })
 }

@@ -22,6 +22,7 @@
 //! the request's allowed `Origin` is echoed (with `Vary: Origin`); preflight (`OPTIONS`) is answered.
 
 pub mod access;
+mod gzip;
 pub mod live;
 mod serve;
 pub mod session;

@@ -309,8 +309,13 @@ async fn media(
             }
         }
     }
-    let body = rendered(live, &snap).with_suffix(uri_suffix);
-    playlist(body, directive.is_some(), headers)
+    let spliced = rendered(live, &snap);
+    if accepts_gzip(headers)
+        && let Some(zipped) = snap.media_playlist_gz.gzip(spliced, uri_suffix)
+    {
+        return gzipped(zipped, directive.is_some());
+    }
+    playlist(spliced.with_suffix(uri_suffix), directive.is_some(), headers)
 }
 
 /// The bytes of part `index` of segment `seq`, if the snapshot has them.
@@ -367,16 +372,23 @@ pub(super) fn text(status: StatusCode, message: &'static str) -> Response {
 /// blocking reload not at all. Gzipped for clients that accept it (a low-latency playlist is mostly
 /// repeated part URIs and shrinks several times, and players reload it every part).
 fn playlist(body: String, blocking: bool, headers: &HeaderMap) -> Response {
+    if let Some(zipped) = accepts_gzip(headers).then(|| super::gzip::whole(body.as_bytes())).flatten() {
+        return gzipped(zipped, blocking);
+    }
+    (playlist_headers(blocking), body).into_response()
+}
+
+fn gzipped(zipped: Vec<u8>, blocking: bool) -> Response {
+    (playlist_headers(blocking), [(header::CONTENT_ENCODING, "gzip")], zipped).into_response()
+}
+
+fn playlist_headers(blocking: bool) -> [(header::HeaderName, &'static str); 3] {
     let cache = if blocking { "no-cache" } else { "max-age=1, public" };
-    let base = [
+    [
         (header::CONTENT_TYPE, "application/vnd.apple.mpegurl"),
         (header::CACHE_CONTROL, cache),
         (header::VARY, "Accept-Encoding"),
-    ];
-    if let Some(zipped) = accepts_gzip(headers).then(|| gzip(body.as_bytes())).flatten() {
-        return (base, [(header::CONTENT_ENCODING, "gzip")], zipped).into_response();
-    }
-    (base, body).into_response()
+    ]
 }
 
 /// True when `Accept-Encoding` lists gzip (or `*`) without `q=0` (RFC 9110 §12.5.3).
@@ -390,14 +402,6 @@ fn accepts_gzip(headers: &HeaderMap) -> bool {
             (coding.eq_ignore_ascii_case("gzip") || coding == "*") && !refused
         })
     })
-}
-
-fn gzip(data: &[u8]) -> Option<Vec<u8>> {
-    use std::io::Write;
-    let mut enc =
-        flate2::write::GzEncoder::new(Vec::with_capacity(data.len() / 4), flate2::Compression::fast());
-    enc.write_all(data).ok()?;
-    enc.finish().ok()
 }
 
 /// A segment, whole or the single byte range asked for (RFC 9110 §14); the bytes are shared.
