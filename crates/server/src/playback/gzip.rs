@@ -21,9 +21,10 @@
 use flate2::{Compress, Compression, FlushCompress};
 use openivs_media::hls::Spliced;
 
-/// The suffix lengths a snapshot keeps precompressed forms for (viewers' session values differ
-/// in length by a digit or two).
-pub const MAX_FORMS: usize = 4;
+/// The suffix lengths a snapshot keeps precompressed forms for. Viewers' session values differ in
+/// length by the digits of their random 64-bit id (19 or 20 for 95 % of them, fewer for the rest)
+/// and base64's rounding: three or four lengths in practice, each form about 1 KB.
+pub const MAX_FORMS: usize = 8;
 
 /// The fixed text of a playlist, compressed for suffixes of one length.
 pub struct Pieces {
