@@ -154,7 +154,8 @@ pub fn whole(data: &[u8]) -> Option<Vec<u8>> {
 fn deflate(c: &mut Compress, data: &[u8]) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(data.len() / 2 + 64);
     let start_in = c.total_in();
-    loop {
+    // Each round at least doubles the room; a compressor that stopped making progress gives up.
+    for _ in 0..64 {
         let fed = (c.total_in() - start_in) as usize;
         if out.capacity() - out.len() < 64 {
             out.reserve(out.capacity().max(256));
@@ -165,6 +166,7 @@ fn deflate(c: &mut Compress, data: &[u8]) -> Option<Vec<u8>> {
             return Some(out);
         }
     }
+    None
 }
 
 /// A stored (uncompressed) block holding `data`, from a byte boundary (at most 65,535 bytes).
