@@ -237,11 +237,7 @@ impl Geo {
     /// The ISO 3166-1 alpha-2 code of the address's country, if the database knows it. IPv4-mapped
     /// IPv6 addresses are looked up as IPv4.
     pub fn country(&self, ip: IpAddr) -> Option<String> {
-        let ip = match ip {
-            IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
-            v4 => v4,
-        };
-        let found = self.reader.lookup(ip).ok()?;
+        let found = self.reader.lookup(ip.to_canonical()).ok()?;
         let c: maxminddb::geoip2::Country<'_> = found.decode().ok()??;
         c.country.iso_code.map(|s| s.to_ascii_uppercase())
     }
@@ -268,10 +264,7 @@ impl TrustedProxies {
     }
 
     fn trusts(&self, ip: IpAddr) -> bool {
-        let ip = match ip {
-            IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
-            v4 => v4,
-        };
+        let ip = ip.to_canonical();
         self.0.iter().any(|n| n.contains(&ip))
     }
 
