@@ -67,7 +67,6 @@ pub struct Playback {
     sessions: SessionKey,
     geo: Option<Geo>,
     trusted_proxies: access::TrustedProxies,
-    single_use: token::SingleUse,
     /// Tokens with bad signatures per viewer address.
     forged: crate::ingest::attempts::FailedAttempts,
     access: Mutex<HashMap<String, (Option<ChannelAccess>, Instant)>>,
@@ -99,7 +98,6 @@ impl Playback {
             sessions: SessionKey::new(session_key),
             geo,
             trusted_proxies: access::TrustedProxies::default(),
-            single_use: token::SingleUse::default(),
             forged: crate::ingest::attempts::FailedAttempts::new(FORGED_BURST, FORGED_REFILL),
             access: Mutex::default(),
             revocations: Mutex::default(),
@@ -392,10 +390,7 @@ impl Playback {
         let (viewer_id, viewer_version) = match claims {
             Some(c) => {
                 if let Some(id) = &c.single_use {
-                    // Memory answers a repeat at once; the store remembers across restarts.
-                    if !self.single_use.consume(arn, id, c.exp, now) {
-                        return Err(Refusal::Reused);
-                    }
+                    // In the store, so that a restart does not forget it.
                     match self.store.use_single_use_token(arn, id, c.exp, now).await {
                         Ok(true) => {}
                         Ok(false) => return Err(Refusal::Reused),

@@ -6,7 +6,7 @@
 //! the HMAC algorithms, the classic JWT downgrade, never reach a key), [`Parsed::signed_by`] checks the
 //! signature against the keys, and only then [`claims`] reads the payload. The checks that need
 //! server state (revocations, single-use ids, origins) are made by the caller with the returned
-//! [`Claims`]; [`SingleUse`] remembers the used single-use ids.
+//! [`Claims`]; the store remembers the used single-use ids (`Store::use_single_use_token`).
 //!
 //! Written with ring and base64 rather than a JWT crate: the format is three base64url parts, one
 //! algorithm is allowed, and we want to say exactly which rule a token broke.
@@ -16,8 +16,6 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ring::signature::{ECDSA_P384_SHA384_FIXED, UnparsedPublicKey};
 use serde_json::Value;
-use std::collections::HashMap;
-use std::sync::Mutex;
 
 /// Longest token accepted (real ones are about 400 bytes; this bounds the work a stranger can cause).
 pub const MAX_TOKEN_LEN: usize = 8 * 1024;
@@ -194,50 +192,6 @@ pub fn claims(payload: &[u8], channel_arn: &str, now: u64) -> Result<Claims, Ref
         maximum_resolution,
         exp,
     })
-}
-
-/// The single-use ids already used, each kept until its token expires (after which the token is
-/// refused for its `exp` anyway). Such tokens live at most ten minutes, which bounds the set.
-#[derive(Default)]
-pub struct SingleUse {
-    used: Mutex<Used>,
-}
-
-#[derive(Default)]
-struct Used {
-    ids: HashMap<(String, String), u64>,
-    /// Size at which the expired ids are dropped next (twice what was left, at least 1024), so the
-    /// sweeps cost O(1) per insertion.
-    sweep_at: usize,
-}
-
-impl SingleUse {
-    /// Marks the id used on the channel; false if it already was.
-    pub fn consume(&self, channel_arn: &str, id: &str, exp: u64, now: u64) -> bool {
-        let mut used = crate::ingest::registry::lock(&self.used);
-        if used.ids.len() >= used.sweep_at.max(1024) {
-            used.ids.retain(|_, e| *e > now);
-            used.sweep_at = used.ids.len() * 2;
-        }
-        let key = (channel_arn.to_string(), id.to_string());
-        match used.ids.get(&key) {
-            Some(e) if *e > now => false,
-            _ => {
-                used.ids.insert(key, exp);
-                true
-            }
-        }
-    }
-
-    /// How many ids are remembered.
-    pub fn len(&self) -> usize {
-        crate::ingest::registry::lock(&self.used).ids.len()
-    }
-
-    /// True when none is.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }
 
 #[cfg(test)]
@@ -462,24 +416,6 @@ pub(crate) mod tests {
         assert!(check(&sign(&k, &many), &[point(&k)]).is_ok());
         let strict = with(many, "aws:strict-origin-enforcement", true.into());
         assert!(matches!(check(&sign(&k, &strict), &[point(&k)]), Err(Refusal::Malformed(_))));
-    }
-
-    #[test]
-    fn single_use_ids_are_used_once_until_they_expire() {
-        let s = SingleUse::default();
-        assert!(s.consume(ARN, "u1", NOW + 60, NOW));
-        assert!(!s.consume(ARN, "u1", NOW + 60, NOW + 1));
-        assert!(s.consume("other", "u1", NOW + 60, NOW), "per channel");
-        // Expired ids are forgotten, in bulk once the set grows.
-        for i in 0..2000 {
-            assert!(s.consume(ARN, &format!("id{i}"), NOW + 10, NOW));
-        }
-        for i in 0..100 {
-            assert!(s.consume(ARN, &format!("late{i}"), NOW + 100, NOW + 50));
-        }
-        assert!(s.len() < 200, "{}", s.len());
-        assert!(!s.consume(ARN, "late1", NOW + 100, NOW + 60));
-        assert!(s.consume(ARN, "late1", NOW + 200, NOW + 100), "forgotten once expired");
     }
 
     /// A public key as ImportPlaybackKeyPair takes it: SPKI DER (the P-384 prefix, then the point) in PEM.
