@@ -12,7 +12,7 @@
 //!   into earlier pieces (the distances hold, the real suffix being as long as the filler) but never
 //!   into the filler: it is made of a byte that UTF-8 text never contains, so no match can cover it.
 //! - Per request, the first suffix goes in as a stored block, and every later one as a fixed-Huffman
-//!   block holding a single back-reference to the previous suffix, then an empty stored block to get
+//!   block copying the previous suffix (one back-reference up to 258 bytes, more beyond), then an empty stored block to get
 //!   back to a byte boundary. Then the final empty block, the CRC-32 of the whole text and its length.
 //!
 //! The result is a few hundred bytes bigger than compressing the whole text at once and costs about
@@ -45,6 +45,11 @@ impl Pieces {
             return None;
         }
         let (text, slots) = (s.text(), s.slots());
+        let suffix_at = slots.iter().enumerate().map(|(i, &at)| at + i * suffix_len).collect::<Vec<_>>();
+        // Each back-reference reaches the previous suffix, within DEFLATE's 32 KB window.
+        if suffix_at.windows(2).any(|w| w[1] - w[0] > 32_768) {
+            return None;
+        }
         let mut c = Compress::new(Compression::fast(), false);
         let filler = vec![0xFFu8; suffix_len];
         let mut deflated = Vec::with_capacity(slots.len() + 1);
@@ -57,11 +62,6 @@ impl Pieces {
                 deflate(&mut c, &filler)?;
             }
             from = at;
-        }
-        let suffix_at = slots.iter().enumerate().map(|(i, &at)| at + i * suffix_len).collect::<Vec<_>>();
-        // Each back-reference reaches the previous suffix.
-        if suffix_at.windows(2).any(|w| w[1] - w[0] > 32_768) {
-            return None;
         }
         Some(Pieces { deflated, text: ranges, suffix_at, suffix_len })
     }
