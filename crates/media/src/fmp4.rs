@@ -266,6 +266,31 @@ pub fn emsg(scheme_id_uri: &str, value: &str, timescale: u32, time: u64, id: u32
     out
 }
 
+/// A version 0 `emsg` (ISO/IEC 23009-1 §5.10.3.3): the strings first, then the event's time as a
+/// delta from the earliest presentation time of the fragment that follows, on `timescale`.
+pub fn emsg_v0(
+    scheme_id_uri: &str,
+    value: &str,
+    timescale: u32,
+    delta: u32,
+    id: u32,
+    message: &[u8],
+) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64 + message.len());
+    full(&mut out, b"emsg", 0, 0, |o| {
+        o.extend_from_slice(scheme_id_uri.as_bytes());
+        o.push(0);
+        o.extend_from_slice(value.as_bytes());
+        o.push(0);
+        u32b(o, timescale);
+        u32b(o, delta);
+        u32b(o, 0xffff_ffff); // duration unknown
+        u32b(o, id);
+        o.extend_from_slice(message);
+    });
+    out
+}
+
 /// A media fragment: `prefix` (e.g. `emsg` boxes), then `moof` (sequence number `seq`) and the
 /// `mdat` holding every run's samples, track after track.
 pub fn fragment(seq: u32, runs: &[Run], prefix: &[u8]) -> Bytes {

@@ -51,9 +51,28 @@ pub fn variant_info<'a>(
     }
 }
 
-/// The multivariant playlist with one rendition at `media_uri`.
+impl VariantInfo {
+    /// The rendition's name as IVS gives it, `<height>p<frame rate>` (`720p30`, `1080p60`): players
+    /// show it as the quality's name (the IVS Player's `getQualities()`). `None` without video.
+    pub fn name(&self) -> Option<String> {
+        let (_, height) = self.resolution?;
+        let fps = self.frame_rate.filter(|f| f.is_finite() && *f > 0.0).map_or(30, |f| f.round() as u32);
+        Some(format!("{height}p{fps}"))
+    }
+}
+
+/// The multivariant playlist with one rendition at `media_uri`. A video rendition also gets an
+/// `EXT-X-MEDIA` video group named like IVS's (RFC 8216 §4.3.4.1: without a URI, its media is the
+/// variant stream's own), which is where players such as the IVS Player take quality names from.
 pub fn multivariant(info: &VariantInfo, media_uri: &str) -> String {
     let mut out = String::from("#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-INDEPENDENT-SEGMENTS\n");
+    let name = info.name();
+    if let Some(name) = &name {
+        let _ = writeln!(
+            out,
+            "#EXT-X-MEDIA:TYPE=VIDEO,GROUP-ID=\"{name}\",NAME=\"{name}\",AUTOSELECT=YES,DEFAULT=YES"
+        );
+    }
     let _ = write!(
         out,
         "#EXT-X-STREAM-INF:BANDWIDTH={},AVERAGE-BANDWIDTH={},CODECS=\"{}\"",
@@ -64,6 +83,9 @@ pub fn multivariant(info: &VariantInfo, media_uri: &str) -> String {
     }
     if let Some(f) = info.frame_rate {
         let _ = write!(out, ",FRAME-RATE={f:.3}");
+    }
+    if let Some(name) = &name {
+        let _ = write!(out, ",VIDEO=\"{name}\"");
     }
     let _ = write!(out, "\n{media_uri}\n");
     out
@@ -245,6 +267,14 @@ pub fn media_playlist_spliced(p: &MediaPlaylist<'_>, uris: &dyn Uris) -> Spliced
         out.text.push_str("#EXT-X-PRELOAD-HINT:TYPE=PART,URI=");
         out.uri(true, |t| uris.part(t, next.0, next.1));
         out.text.push('\n');
+        // LHLS (what the Amazon IVS Player implements instead of parts): the segment being written
+        // and the one after it, which the server sends as they grow. Players without LHLS ignore
+        // the tag (RFC 8216 §4.1: unknown tags are ignored).
+        for seq in [next.0, next.0 + 1] {
+            out.text.push_str("#EXT-X-PREFETCH:");
+            out.uri(false, |t| uris.segment(t, seq));
+            out.text.push('\n');
+        }
     }
     out
 }
@@ -345,14 +375,18 @@ mod tests {
         assert_eq!(
             multivariant(&info, "a/media.m3u8"),
             "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-INDEPENDENT-SEGMENTS\n\
+             #EXT-X-MEDIA:TYPE=VIDEO,GROUP-ID=\"360p30\",NAME=\"360p30\",AUTOSELECT=YES,DEFAULT=YES\n\
              #EXT-X-STREAM-INF:BANDWIDTH=2000000,AVERAGE-BANDWIDTH=1500000,CODECS=\"avc1.64001F,mp4a.40.2\",\
-             RESOLUTION=640x360,FRAME-RATE=30.000\na/media.m3u8\n"
+             RESOLUTION=640x360,FRAME-RATE=30.000,VIDEO=\"360p30\"\na/media.m3u8\n"
         );
+        let sixty = VariantInfo { frame_rate: Some(59.94), resolution: Some((1920, 1080)), ..info.clone() };
+        assert_eq!(sixty.name().as_deref(), Some("1080p60"));
         let audio_only = variant_info(None, Some(&audio), &[]);
         assert_eq!(
             (audio_only.codecs.as_str(), audio_only.resolution, audio_only.frame_rate),
             ("mp4a.40.2", None, None)
         );
+        assert!(!multivariant(&audio_only, "m.m3u8").contains("EXT-X-MEDIA"), "no video group without video");
     }
 
     #[test]
@@ -418,9 +452,16 @@ mod tests {
             ),
             "{text}"
         );
-        assert!(text.ends_with("PRELOAD-HINT:TYPE=PART,URI=\"s/5.1.ts?t=1\"\n"));
+        assert!(
+            !media_playlist(&MediaPlaylist { part_target_ms: None, open: None, ..p }, &Names)
+                .contains("PREFETCH")
+        );
+        assert!(text.ends_with(
+            "PRELOAD-HINT:TYPE=PART,URI=\"s/5.1.ts?t=1\"\n#EXT-X-PREFETCH:s/5.ts\n#EXT-X-PREFETCH:s/6.ts\n"
+        ));
         let ended = media_playlist(&MediaPlaylist { ended: true, ..p }, &Names);
         assert!(ended.ends_with("#EXT-X-ENDLIST\n") && !ended.contains("PRELOAD-HINT"));
+        assert!(!ended.contains("PREFETCH"), "nothing is being written after the end");
 
         // Spliced: the suffix lands at the end of every URI, inside the quotes, and nowhere else.
         let spliced = media_playlist_spliced(&p, &Names);
@@ -431,6 +472,7 @@ mod tests {
         assert_eq!(viewer.replace("&session=abc", ""), text);
         assert!(viewer.contains("URI=\"s/5.1.ts?t=1&session=abc\"\n"), "{viewer}");
         assert!(viewer.contains("\ns/4.ts&session=abc\n#EXT-X-PROGRAM-DATE-TIME"), "{viewer}");
+        assert!(viewer.ends_with("#EXT-X-PREFETCH:s/6.ts&session=abc\n"), "{viewer}");
     }
 
     #[test]

@@ -12,6 +12,14 @@ fn synchsafe(n: usize) -> [u8; 4] {
     [(n >> 21) as u8 & 0x7f, (n >> 14) as u8 & 0x7f, (n >> 7) as u8 & 0x7f, n as u8 & 0x7f]
 }
 
+/// An ID3v2.4 tag with no frames: the 10-byte header with size 0 (§3.1 allows a tag without frames).
+///
+/// MPEG-TS segments carry one at their start on the timed-metadata PID: the PMT declares that PID
+/// in every segment, and the Amazon IVS Player waits for a sample on every declared stream before it
+/// starts (a channel without PutMetadata never played in it). A frameless tag gives it that sample
+/// and carries no cue: the IVS Player and hls.js both report only tags with frames.
+pub const EMPTY_TAG: [u8; 10] = *b"ID3\x04\x00\x00\x00\x00\x00\x00";
+
 /// An ID3v2.4 tag with one TXXX frame: `description` (may be empty) and `value`, both UTF-8.
 pub fn txxx_tag(description: &str, value: &[u8]) -> Bytes {
     let body = 1 + description.len() + 1 + value.len();

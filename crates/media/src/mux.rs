@@ -14,6 +14,9 @@ use std::sync::Arc;
 /// The `emsg` scheme of ID3 timed metadata in CMAF (AOM, "Carriage of ID3 Timed Metadata in CMAF").
 pub(crate) const ID3_SCHEME: &str = "https://aomedia.org/emsg/ID3";
 
+/// The `emsg` scheme the Amazon IVS Player reads ID3 timed metadata from (with `emsg` version 0).
+pub(crate) const TWITCH_ID3_SCHEME: &str = "urn:twitch:id3";
+
 /// What a sample is, with its times on the 90 kHz clock (not wrapped to 33 bits).
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum SampleKind {
@@ -52,6 +55,8 @@ pub(crate) struct Muxer {
     avc: Option<AvcParams>,
     adts: Option<AdtsParams>,
     fmp4: Fmp4State,
+    /// The next part written is a segment's first.
+    segment_start: bool,
 }
 
 impl Muxer {
@@ -63,6 +68,7 @@ impl Muxer {
             avc: None,
             adts: None,
             fmp4: Fmp4State::default(),
+            segment_start: false,
         }
     }
 
@@ -77,6 +83,7 @@ impl Muxer {
     ) -> Option<Arc<InitSegment>> {
         self.avc = avc;
         self.adts = adts;
+        self.segment_start = true;
         match self.container {
             Container::Ts => {
                 let tracks = (self.avc.is_some(), self.adts.is_some());
@@ -116,6 +123,18 @@ impl Muxer {
         let size: usize = samples.iter().map(|s| s.data.len()).sum();
         let mut buf = Vec::with_capacity(size + size / 8 + 1024);
         self.ts.write_tables(&mut buf);
+        if std::mem::take(&mut self.segment_start) {
+            // A frameless ID3 tag at the segment's first frame, so the timed-metadata stream the PMT
+            // declares has a sample in every segment (`id3::EMPTY_TAG` says why).
+            let first = samples.iter().find_map(|s| match s.kind {
+                SampleKind::Video { pts, .. } => Some(pts),
+                SampleKind::Audio(at) => Some(at.ticks),
+                SampleKind::Id3 { .. } => None,
+            });
+            if let Some(pts) = first {
+                self.ts.write_id3(&mut buf, &crate::id3::EMPTY_TAG, pts as u64 & TS_MASK);
+            }
+        }
         let mut rejected = 0;
         for s in samples {
             let written = match (s.kind, &self.avc, &self.adts) {
@@ -147,17 +166,14 @@ impl Muxer {
         let mut video = Run { track_id: fmp4::VIDEO_TRACK, base_decode_time: 0, samples: Vec::new() };
         let mut audio = Run { track_id: fmp4::AUDIO_TRACK, base_decode_time: 0, samples: Vec::new() };
         let mut video_dts = Vec::new();
-        // Timed metadata: an `emsg` (AOM "Carriage of ID3 Timed Metadata in CMAF") before the moof.
-        let mut events = Vec::new();
+        let mut tags = Vec::new();
+        // The part's earliest presentation time, 90 kHz (what a version 0 `emsg` counts from).
+        let mut earliest: Option<i64> = None;
         for s in samples {
             match s.kind {
-                SampleKind::Id3 { pts } => {
-                    self.fmp4.events += 1;
-                    let time = pts.max(0) as u64;
-                    let id = self.fmp4.events;
-                    events.extend(fmp4::emsg(ID3_SCHEME, "", fmp4::VIDEO_TIMESCALE, time, id, &s.data));
-                }
+                SampleKind::Id3 { pts } => tags.push((pts.max(0), s.data)),
                 SampleKind::Video { pts, dts } => {
+                    earliest = Some(earliest.map_or(pts, |e| e.min(pts)));
                     if video.samples.is_empty() {
                         video.base_decode_time = dts.max(0) as u64;
                     }
@@ -171,6 +187,7 @@ impl Muxer {
                     });
                 }
                 SampleKind::Audio(at) => {
+                    earliest = Some(earliest.map_or(at.ticks, |e| e.min(at.ticks)));
                     if audio.samples.is_empty() {
                         audio.base_decode_time = at.samples.max(0) as u64;
                     }
@@ -191,6 +208,19 @@ impl Muxer {
             let d = u32::try_from(next - video_dts[i]).unwrap_or(0);
             sample.duration = if d > 0 && d < 10 * fmp4::VIDEO_TIMESCALE { d } else { (*step).max(1) };
             *step = sample.duration;
+        }
+        // Timed metadata, before the moof, twice: as AOM's "Carriage of ID3 Timed Metadata in CMAF"
+        // (`emsg` version 1, absolute time; hls.js and other CMAF players read it), and as a version 0
+        // `emsg` with the scheme Twitch's player stack uses (`urn:twitch:id3`), the only one the Amazon
+        // IVS Player turns into TEXT_METADATA_CUE events. Each player ignores the other's scheme, so a
+        // PutMetadata still gives one cue in each.
+        let mut events = Vec::new();
+        for (pts, data) in tags {
+            self.fmp4.events += 1;
+            let id = self.fmp4.events;
+            events.extend(fmp4::emsg(ID3_SCHEME, "", fmp4::VIDEO_TIMESCALE, pts as u64, id, &data));
+            let delta = u32::try_from(pts - earliest.unwrap_or(pts)).unwrap_or(0);
+            events.extend(fmp4::emsg_v0(TWITCH_ID3_SCHEME, "", fmp4::VIDEO_TIMESCALE, delta, id, &data));
         }
         self.fmp4.fragments += 1;
         fmp4::fragment(self.fmp4.fragments, &[video, audio], &events)

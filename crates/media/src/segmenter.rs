@@ -187,11 +187,16 @@ pub struct Segmenter {
     /// Metadata that came while no segment was open, for the next one.
     waiting_metadata: Vec<Sample>,
     longest_ms: i64,
+    audio_without_video: u64,
 }
 
 /// Metadata kept while no segment is open (IVS allows 5 a second; a stream without a keyframe for
 /// longer than this many loses the oldest).
 const MAX_WAITING_METADATA: usize = 32;
+
+/// How long audio may run on alone in a stream with video before it is left out (a second: longer
+/// than any video frame interval, far shorter than a segment).
+const AUDIO_WITHOUT_VIDEO_MS: i64 = 1000;
 
 /// A wall clock further than this from the stream's own time (a pause, a clock step) re-dates it.
 const CLOCK_SLACK_MS: i64 = 1000;
@@ -217,6 +222,7 @@ impl Segmenter {
             generation: 0,
             waiting_metadata: Vec::new(),
             longest_ms: 0,
+            audio_without_video: 0,
         }
     }
 
@@ -264,6 +270,11 @@ impl Segmenter {
     /// Frames that could not be written (malformed, or of a codec these segments do not carry).
     pub fn rejected(&self) -> u64 {
         self.rejected
+    }
+
+    /// Audio frames left out because the stream's video had stopped.
+    pub fn audio_without_video(&self) -> u64 {
+        self.audio_without_video
     }
 
     /// Takes one hub item; returns the segment it finished, if any.
@@ -320,6 +331,16 @@ impl Segmenter {
                 };
                 if !params_ok {
                     self.rejected += 1;
+                    return None;
+                }
+                // In a stream with video, audio that outlives the video by more than this is left out:
+                // segments of audio alone in a video stream make the IVS Player's decoder fail, and
+                // they would only pin a frozen picture on screen anyway.
+                if !is_video
+                    && self.avc.is_some()
+                    && self.last_video_dts.is_some_and(|v| f.dts.saturating_sub(v) > AUDIO_WITHOUT_VIDEO_MS)
+                {
+                    self.audio_without_video += 1;
                     return None;
                 }
                 if let Some(wall) = wall_ms {

@@ -77,13 +77,12 @@ fn segments_start_at_keyframes_after_the_target_duration() {
     for seg in &segs {
         let d = &seg.data;
         assert_eq!(d.len() % PACKET, 0);
-        // PAT, PMT, then the keyframe's PES with the random access indicator.
+        // PAT, PMT, the frameless ID3 tag, then the keyframe's PES with the random access indicator.
         assert_eq!((d[1], d[2], d[PACKET + 1], d[PACKET + 2]), (0x40, 0, 0x50, 0));
-        let third = &d[2 * PACKET..];
-        assert_eq!(
-            ((u16::from(third[1] & 0x1f) << 8) | u16::from(third[2]), third[5] & 0x40),
-            (VIDEO_PID, 0x40)
-        );
+        let pid = |k: &[u8]| (u16::from(k[1] & 0x1f) << 8) | u16::from(k[2]);
+        assert_eq!(pid(&d[2 * PACKET..]), crate::ts::ID3_PID);
+        let fourth = &d[3 * PACKET..];
+        assert_eq!((pid(fourth), fourth[5] & 0x40), (VIDEO_PID, 0x40));
     }
     assert_eq!(s.rejected(), 0);
 }
@@ -216,28 +215,46 @@ fn metadata_goes_into_the_part_being_written() {
                 })
         })
         .collect();
-    assert_eq!(tags.len(), 2, "{tags:?}");
-    assert_eq!((tags[0].0, tags[0].1), (0, ts90(-5)));
-    assert!(tags[0].2.ends_with(b"\x03\x00early") && tags[0].2.starts_with(b"ID3\x04"));
+    assert_eq!(tags.len(), 3, "{tags:?}");
+    // The segment starts with a frameless tag at its first frame (the IVS Player waits for a sample
+    // on every stream the PMT declares), then the metadata in the order it came.
+    assert_eq!((tags[0].0, tags[0].1, &tags[0].2[..]), (0, ts90(66), &crate::id3::EMPTY_TAG[..]));
+    assert_eq!((tags[1].0, tags[1].1), (0, ts90(-5)));
+    assert!(tags[1].2.ends_with(b"\x03\x00early") && tags[1].2.starts_with(b"ID3\x04"));
     // Put during the second part (frames 10..19): written in it, at its time.
-    assert_eq!((tags[1].0, tags[1].1), (1, ts90(400)));
-    assert!(tags[1].2.ends_with(b"{\"q\":2}"));
+    assert_eq!((tags[2].0, tags[2].1), (1, ts90(400)));
+    assert!(tags[2].2.ends_with(b"{\"q\":2}"));
     // fMP4: an emsg before the moof of the fragment carrying it.
     let mut f = Segmenter::new(SegmenterConfig::LOW.with_container(Container::Fmp4));
     f.push(video_config());
     f.push(video(0, true));
-    f.push(metadata(10, "hi"));
+    f.push(metadata(100, "hi"));
     for i in 1..12 {
         f.push(video(i * 1000 / 30, false));
     }
     let part = &f.open().expect("open").parts[0].data;
     assert_eq!(&part[4..8], b"emsg");
     let emsg_len = u32::from_be_bytes(part[..4].try_into().unwrap()) as usize;
-    assert_eq!(&part[emsg_len + 4..emsg_len + 8], b"moof");
     let body = &part[8..emsg_len];
-    assert_eq!(u64::from_be_bytes(body[8..16].try_into().unwrap()), ticks90(10) as u64);
+    // Version 1 (AOM's CMAF carriage): absolute time.
+    assert_eq!(body[0], 1);
+    assert_eq!(u64::from_be_bytes(body[8..16].try_into().unwrap()), ticks90(100) as u64);
     assert!(body[24..].starts_with(b"https://aomedia.org/emsg/ID3\0\0ID3\x04"));
     assert!(body.ends_with(b"\x03\x00hi"));
+    // Then version 0 with the scheme the IVS Player reads: its time counts from the fragment's
+    // earliest presentation time (the keyframe's, 66 ms).
+    let second = &part[emsg_len..];
+    let v0_len = u32::from_be_bytes(second[..4].try_into().unwrap()) as usize;
+    assert_eq!(&second[4..8], b"emsg");
+    assert_eq!(&second[v0_len + 4..v0_len + 8], b"moof");
+    let v0 = &second[8..v0_len];
+    assert_eq!(v0[0], 0);
+    let strings = b"urn:twitch:id3\0\0";
+    assert!(v0[4..].starts_with(strings));
+    let at = 4 + strings.len();
+    let field = |i: usize| u32::from_be_bytes(v0[at + 4 * i..at + 4 * i + 4].try_into().unwrap());
+    assert_eq!((field(0), field(1), field(3)), (90_000, (ticks90(100) - ticks90(66)) as u32, 1));
+    assert!(v0.ends_with(b"\x03\x00hi"));
 }
 
 #[test]
@@ -253,6 +270,34 @@ fn the_window_is_bounded_and_shares_its_bytes() {
     assert_eq!(s.segments()[2].data.as_ptr(), segs[8].data.as_ptr());
     // Audio frames without an audio configuration are not written.
     assert!(s.rejected() > 0);
+}
+
+/// An encoder that goes on sending audio after its video stopped must not produce segments of audio
+/// alone in a stream with video (the IVS Player's decoder fails on them): that audio is left out.
+#[test]
+fn audio_after_the_video_stopped_makes_no_audio_only_segments() {
+    for container in [Container::Ts, Container::Fmp4] {
+        let mut s = Segmenter::new(SegmenterConfig::LOW.with_container(container));
+        s.push(video_config());
+        s.push(audio_config());
+        let mut segs = feed(&mut s, 30 * 5, 30);
+        // 30 s of audio alone: past any segment limit.
+        for i in 0..1400 {
+            segs.extend(s.push(audio(5000 + i * 21)));
+        }
+        segs.extend(s.finish());
+        assert!(segs.len() >= 2, "{container:?}: {} segments", segs.len());
+        assert!(segs.iter().all(|g| g.video_frames > 0), "{container:?}: a segment without video");
+        let last = segs.last().unwrap();
+        assert!(last.start_ms + last.duration_ms < 7000, "{container:?}: {last:?} runs on with audio alone");
+        // The video coming back starts a new segment at its keyframe, with its audio.
+        for i in 0..90 {
+            let dts = 40_000 + i * 1000 / 30;
+            segs.extend(s.push(video(dts, i % 30 == 0)));
+            segs.extend(s.push(audio(dts)));
+        }
+        assert!(segs.iter().any(|g| g.start_ms == 40_000 && g.video_frames > 0), "{container:?}");
+    }
 }
 
 #[test]
