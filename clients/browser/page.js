@@ -18,6 +18,7 @@ const state = {
   started: false,
   playing: false,
   playingAt: null, // Date.now() of the first 'playing' event
+  endedAt: null, // Date.now() when the player reported the end of the stream
   firstTime: null, // currentTime when playing began
   currentTime: 0,
   decodedFrames: 0,
@@ -219,6 +220,9 @@ window.startPlayback = function startPlayback(url, options = {}) {
       state.firstTime = video.currentTime;
       note(`playing at currentTime ${video.currentTime}`);
     }
+  });
+  video.addEventListener("ended", () => {
+    if (!state.endedAt) state.endedAt = Date.now();
   });
   video.addEventListener("error", () => {
     const e = video.error;

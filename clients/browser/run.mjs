@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-// Plays one HLS URL with hls.js in headless Chromium (playwright-core driving Debian's chromium) and
-// checks what a viewer would see. The page is served from a local HTTP server, so its requests carry a
-// real Origin, as a web player's do.
+// Plays one HLS URL with hls.js or the Amazon IVS Player in headless Chromium (playwright-core driving
+// Debian's chromium) and checks what a viewer would see. The page is served from a local HTTP server,
+// so its requests carry a real Origin, as a web player's do.
 //
 // usage: node run.mjs --url URL [--seconds 10] [--timeout 30] [--expect play|refused] [--status 403]
 //                     [--cue TEXT]... [--barcode] [--min-advance 2] [--ll] [--warmup 0] [--port 0]
-//                     [--progress] [--hls-config JSON]
+//                     [--progress] [--hls-config JSON] [--player hlsjs|ivs] [--until-ended S]
+//                     [--error-type TYPE]
 //   --expect play     (default) the stream must start playing within --timeout s, then currentTime
 //                     must advance by --min-advance s while watched for --seconds s, with frames decoded
 //   --expect refused  hls.js must fail fatally (with HTTP --status on the failed load, if given) and
@@ -19,6 +20,13 @@
 //   --progress        a state line every second
 //   --hls-config JSON hls.js settings on top of the page's (lowLatencyMode: true, metadata cues on),
 //                     e.g. '{"liveSyncDurationCount":2}'
+//   --player ivs      the Amazon IVS Player Web SDK (npm amazon-ivs-player, bundled here with esbuild;
+//                     its wasm worker and binary served beside the page) instead of hls.js; cues are
+//                     its TEXT_METADATA_CUE events (every one, so repeats show), states its own
+//   --until-ended S   after watching, the player must report the end of the stream (the IVS Player's
+//                     Ended state; the video element's `ended` for hls.js) within S s, with no error
+//   --error-type TYPE with --expect refused: the fatal error's type (the IVS Player's ErrorType, e.g.
+//                     ErrorNotAvailable, ErrorAuthorization)
 // Prints JSON lines on stdout: {"event":"ready","origin":..}, {"event":"playing",..}, optionally
 // {"event":"state",..}, and last {"event":"result","ok":bool,"failures":[..],..}. Exit status: 0 when ok,
 // 1 when a check failed, 2 for bad usage or when the browser could not start.
@@ -54,6 +62,9 @@ try {
       port: { type: "string", default: "0" },
       progress: { type: "boolean", default: false },
       "hls-config": { type: "string", default: "{}" },
+      player: { type: "string", default: "hlsjs" },
+      "until-ended": { type: "string" },
+      "error-type": { type: "string" },
     },
   }).values;
 } catch (e) {
@@ -61,6 +72,8 @@ try {
 }
 if (!args.url) usage("--url is required");
 if (!["play", "refused"].includes(args.expect)) usage("--expect is play or refused");
+if (!["hlsjs", "ivs"].includes(args.player)) usage("--player is hlsjs or ivs");
+const ivs = args.player === "ivs";
 const num = (name) => {
   const v = Number(args[name]);
   if (!Number.isFinite(v) || v < 0) usage(`--${name} must be a non-negative number`);
@@ -72,6 +85,7 @@ const minAdvance = num("min-advance");
 const warmup = num("warmup");
 const port = num("port");
 const status = args.status === undefined ? null : Number(args.status);
+const untilEnded = args["until-ended"] === undefined ? null : num("until-ended");
 let hlsConfig;
 try {
   hlsConfig = JSON.parse(args["hls-config"]);
@@ -83,14 +97,40 @@ const out = (obj) => process.stdout.write(`${JSON.stringify(obj)}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // ---------------------------------------------------------------- the page's server
+const ivsAssets = "node_modules/amazon-ivs-player/dist/assets";
 const files = {
-  "/": ["index.html", "text/html; charset=utf-8"],
-  "/index.html": ["index.html", "text/html; charset=utf-8"],
+  "/": [ivs ? "ivs.html" : "index.html", "text/html; charset=utf-8"],
   "/page.js": ["page.js", "text/javascript"],
   "/hls.min.js": ["node_modules/hls.js/dist/hls.min.js", "text/javascript"],
+  "/ivs-page.js": ["ivs-page.js", "text/javascript"],
+  "/amazon-ivs-wasmworker.min.js": [`${ivsAssets}/amazon-ivs-wasmworker.min.js`, "text/javascript"],
+  "/amazon-ivs-wasmworker.min.wasm": [`${ivsAssets}/amazon-ivs-wasmworker.min.wasm`, "application/wasm"],
 };
+// The IVS Player is CommonJS with dependencies of its own: bundled once per run for the page.
+let ivsBundle = null;
+if (ivs) {
+  try {
+    const { build } = await import("esbuild");
+    const out = await build({
+      stdin: { contents: 'window.IVSPlayerPackage = require("amazon-ivs-player");', resolveDir: here },
+      bundle: true,
+      format: "iife",
+      write: false,
+      logLevel: "silent",
+    });
+    ivsBundle = out.outputFiles[0].contents;
+  } catch (e) {
+    process.stderr.write(`bundling amazon-ivs-player failed: run npm ci in ${here} (${e.message})\n`);
+    process.exit(2);
+  }
+}
 const server = createServer(async (req, res) => {
-  const f = files[new URL(req.url, "http://x").pathname];
+  const path = new URL(req.url, "http://x").pathname;
+  if (path === "/ivs-player.js" && ivsBundle) {
+    res.writeHead(200, { "content-type": "text/javascript", "cache-control": "no-store" }).end(ivsBundle);
+    return;
+  }
+  const f = files[path];
   if (!f) {
     res.writeHead(404).end();
     return;
@@ -146,12 +186,21 @@ const failures = [];
 let report = null;
 const clock = [];
 let playingEvent = false;
+let loadAt = Date.now();
+const consoleErrors = []; // the page's console errors (the IVS Player's telemetry failing offline is one)
 try {
   const page = await browser.newPage();
   page.on("pageerror", (e) => failures.push(`page error: ${e.message}`));
   await page.goto(`${origin}/`);
   out({ event: "ready", origin });
-  await page.evaluate(([u, c]) => window.startPlayback(u, c), [args.url, hlsConfig]);
+  page.on("console", (m) => {
+    if (m.type() !== "error") return;
+    consoleErrors.push(m.text());
+    if (consoleErrors.length > 30) consoleErrors.shift();
+  });
+  loadAt = Date.now();
+  if (ivs) await page.evaluate((u) => window.startIvsPlayback(u), args.url);
+  else await page.evaluate(([u, c]) => window.startPlayback(u, c), [args.url, hlsConfig]);
 
   const poll = async () => {
     const since = clock.length ? clock[clock.length - 1].seen : 0;
@@ -171,7 +220,7 @@ try {
   }
   if (report.playing) {
     playingEvent = true;
-    out({ event: "playing", currentTime: report.currentTime, afterMs: report.playingAt - start });
+    out({ event: "playing", currentTime: report.currentTime, afterMs: report.playingAt - loadAt });
   }
   // Phase 2: watch it play for --seconds (and until the expected cues came, up to --timeout more).
   if (args.expect === "play" && report.playing && !report.fatal) {
@@ -194,6 +243,17 @@ try {
       }
       if (elapsed >= seconds * 1000 && (wantCues().length === 0 || elapsed >= (seconds + timeout) * 1000)) break;
       await sleep(250);
+    }
+    // Phase 3: the end of the stream (the caller stops the encoder once it saw "watched").
+    if (untilEnded !== null && !report.fatal) {
+      out({ event: "watched", currentTime: report.currentTime });
+      const from = Date.now();
+      while (Date.now() - from < untilEnded * 1000) {
+        await poll();
+        if (report.fatal || report.endedAt) break;
+        await sleep(250);
+      }
+      if (report.endedAt) out({ event: "ended", afterMs: report.endedAt - from });
     }
   } else if (args.expect === "refused" && !report.fatal) {
     // Give a refusal the whole timeout to show, and a stream that wrongly plays a moment to be seen.
@@ -222,6 +282,7 @@ if (args.expect === "play") {
     failures.push(`the decoded wall clock advanced ${clockAdvance.toFixed(2)} s < ${minAdvance} (${clock.length} frames read, ${r.clockErrors} unreadable)`);
   if (args.ll && !(r.lowLatency && r.lowLatency.partTarget > 0 && r.partsLoaded > 0))
     failures.push(`not played as low-latency HLS: ${JSON.stringify(r.lowLatency)}, ${r.partsLoaded} parts loaded`);
+  if (untilEnded !== null && !r.endedAt) failures.push(`the player did not report the end within ${untilEnded} s`);
   const seen = [...(r.cues || []), ...(r.id3 || [])];
   for (const t of args.cue) if (!seen.some((c) => c.includes(t))) failures.push(`no metadata cue containing ${JSON.stringify(t)} (cues: ${JSON.stringify(seen)})`);
 } else {
@@ -229,6 +290,8 @@ if (args.expect === "play") {
   if (!r.fatal) failures.push(`no fatal error within ${timeout} s`);
   else if (status !== null && r.fatal.code !== status)
     failures.push(`refused with ${JSON.stringify(r.fatal)}, expected HTTP ${status}`);
+  else if (args["error-type"] && r.fatal.type !== args["error-type"])
+    failures.push(`refused with ${JSON.stringify(r.fatal)}, expected ${args["error-type"]}`);
 }
 out({
   event: "result",
@@ -236,6 +299,10 @@ out({
   failures,
   origin,
   hlsConfig,
+  player: args.player,
+  startMs: r.playingAt ? r.playingAt - loadAt : null,
+  ended: !!r.endedAt,
+  ivs: r.ivs || null,
   playing: !!r.playing,
   currentTime: r.currentTime,
   advanced,
@@ -256,6 +323,7 @@ out({
     ? { count: lat.length, min: lat[0], p50: pct(50), p90: pct(90), p99: pct(99), max: lat[lat.length - 1], mean: Math.round(lat.reduce((a, b) => a + b, 0) / lat.length) }
     : null,
   log: failures.length ? r.log || [] : [],
+  console: failures.length ? consoleErrors : [],
 });
 await browser.close().catch(() => {});
 server.close();

@@ -1,4 +1,4 @@
-//! Playback in a real browser: runs `clients/browser/run.mjs` (hls.js in headless Chromium, driven by
+//! Playback in a real browser: runs `clients/browser/run.mjs` (hls.js or the Amazon IVS Player in headless Chromium, driven by
 //! playwright-core) on a URL and hands its JSON-lines report over as it comes, so a test can act while
 //! the player plays (put metadata once it is playing) and check the verdict at the end.
 //!
@@ -29,7 +29,7 @@ pub fn missing() -> Option<String> {
         return Some("node is not installed (Node.js >= 20)".into());
     }
     let dir = client_dir();
-    for pkg in ["playwright-core", "hls.js"] {
+    for pkg in ["playwright-core", "hls.js", "amazon-ivs-player", "esbuild"] {
         if !dir.join("node_modules").join(pkg).join("package.json").is_file() {
             return Some(format!(
                 "clients/browser/node_modules/{pkg} is missing: run `npm ci` in clients/browser"

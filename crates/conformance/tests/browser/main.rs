@@ -20,6 +20,8 @@ use openivs_client::token::{PlaybackClaims, PlaybackTokenSigner, playback_url_wi
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
+mod ivs;
+
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 fn tools_available() -> bool {

@@ -1,6 +1,10 @@
 //! The live streams of this server, one per channel: what GetStream and ListStreams show, what
 //! StopStream stops, and each stream's hub for its readers (HLS playback; the recorder to come). It is the
 //! [`LiveStreams`] implementation that control uses.
+//!
+//! A stream that ended stays reachable by its id for [`ENDED_GRACE`], for playback only: viewers who
+//! are still playing it must read its last media playlist (closed, with `#EXT-X-ENDLIST`) and the
+//! segments they have not fetched yet, or their players report an error instead of the end.
 
 use crate::control::live::{LiveStream, LiveStreams};
 use crate::store::Scope;
@@ -9,9 +13,10 @@ use openivs_media::ingest::StreamMetadata;
 use openivs_media::stats::IngestStats;
 use openivs_media::{AudioConfig, VideoConfig};
 use openivs_model::{StreamHealth, Timestamp};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 /// Locks, carrying on after a panic elsewhere (the data are plain values).
@@ -94,10 +99,20 @@ impl LiveEntry {
     }
 }
 
+/// How long an ended stream's playback stays served to its viewers: a NORMAL player a minute's window
+/// behind (three 6 s segments plus a reload interval) finds its last playlist and segments well within.
+pub const ENDED_GRACE: Duration = Duration::from_secs(60);
+
+/// Ended streams kept at most (the oldest go first), so encoders that reconnect in a loop cannot grow
+/// memory: each holds its segment window.
+const ENDED_MAX: usize = 256;
+
 /// The live streams by channel ARN.
 #[derive(Default)]
 pub struct Registry {
     live: Mutex<HashMap<String, Arc<LiveEntry>>>,
+    /// Streams that ended lately, oldest first, with when they ended.
+    ended: Mutex<VecDeque<(Instant, Arc<LiveEntry>)>>,
     next_seq: AtomicU64,
 }
 
@@ -117,17 +132,53 @@ impl Registry {
         true
     }
 
-    /// Removes the stream if it is still its channel's live one.
+    /// Removes the stream if it is still its channel's live one; a stream that was played is kept for
+    /// its viewers for [`ENDED_GRACE`] ([`Self::stream`] finds it).
     pub fn remove(&self, entry: &Arc<LiveEntry>) {
-        let mut live = lock(&self.live);
-        if live.get(&entry.channel_arn).is_some_and(|e| Arc::ptr_eq(e, entry)) {
-            live.remove(&entry.channel_arn);
+        {
+            let mut live = lock(&self.live);
+            if live.get(&entry.channel_arn).is_some_and(|e| Arc::ptr_eq(e, entry)) {
+                live.remove(&entry.channel_arn);
+            }
+        }
+        if entry.playback.get().is_none() {
+            return;
+        }
+        let now = Instant::now();
+        let mut ended = lock(&self.ended);
+        Self::prune(&mut ended, now);
+        if ended.iter().any(|(_, e)| Arc::ptr_eq(e, entry)) {
+            return;
+        }
+        if ended.len() >= ENDED_MAX {
+            ended.pop_front();
+        }
+        ended.push_back((now, entry.clone()));
+    }
+
+    fn prune(ended: &mut VecDeque<(Instant, Arc<LiveEntry>)>, now: Instant) {
+        while ended.front().is_some_and(|(at, _)| now.duration_since(*at) >= ENDED_GRACE) {
+            ended.pop_front();
         }
     }
 
     /// The live stream of a channel.
     pub fn entry(&self, channel_arn: &str) -> Option<Arc<LiveEntry>> {
         lock(&self.live).get(channel_arn).cloned()
+    }
+
+    /// Stream `stream_id` of a channel: the live one, or one that ended less than [`ENDED_GRACE`] ago.
+    pub fn stream(&self, channel_arn: &str, stream_id: &str) -> Option<Arc<LiveEntry>> {
+        if let Some(e) = self.entry(channel_arn).filter(|e| e.stream_id == stream_id) {
+            return Some(e);
+        }
+        let mut ended = lock(&self.ended);
+        Self::prune(&mut ended, Instant::now());
+        ended
+            .iter()
+            .rev()
+            .find(|(_, e)| e.stream_id == stream_id && e.channel_arn == channel_arn)
+            .map(|(_, e)| e.clone())
     }
 
     /// Disconnects every encoder (shutdown).

@@ -4,6 +4,7 @@
 //!
 //! - [`live`]: one stream's playback state (the segmenter task and its snapshots);
 //! - `serve`: playlists and segments from a snapshot;
+//! - `prefetch`: the segment being written, sent as it grows (LHLS, for the Amazon IVS Player);
 //! - [`access`], [`token`], [`session`], [`viewers`]: who may watch (ivs-behaviour.md §4–§6).
 //!
 //! # Admission
@@ -24,6 +25,7 @@
 pub mod access;
 mod gzip;
 pub mod live;
+mod prefetch;
 mod serve;
 pub mod session;
 pub mod token;
@@ -304,8 +306,8 @@ impl Playback {
         origin: Option<&str>,
     ) -> Result<Admitted, Refusal> {
         let s = self.open_session(value, arn, stream)?;
-        let Some(entry) = self.registry.entry(arn).filter(|e| e.stream_id == stream) else {
-            // The stream ended: `serve` says so.
+        let Some(entry) = self.registry.stream(arn, stream) else {
+            // The stream ended a while ago: `serve` says so.
             return Ok(Admitted::default());
         };
         let (now, instant) = (unix_now(), Instant::now());

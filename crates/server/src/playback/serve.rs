@@ -52,7 +52,7 @@ impl Ext {
         }
     }
 
-    fn content_type(self) -> &'static str {
+    pub(super) fn content_type(self) -> &'static str {
         match self {
             Ext::Ts => "video/mp2t",
             Ext::M4s => "video/mp4",
@@ -166,27 +166,30 @@ pub(super) async fn answer(
     let Some((arn, target)) = parse(path) else {
         return text(StatusCode::NOT_FOUND, "No such playback URL");
     };
-    let Some(live) = registry.entry(&arn).and_then(|e| e.playback.get().cloned()) else {
+    // The multivariant playlist names the channel's live stream; everything else names its stream,
+    // which may have ended a moment ago (its viewers still read the last playlist and segments).
+    let entry = match &target {
+        Target::Multivariant => registry.entry(&arn),
+        Target::Media { stream_id }
+        | Target::Segment { stream_id, .. }
+        | Target::Part { stream_id, .. }
+        | Target::Init { stream_id, .. } => match registry.stream(&arn, stream_id) {
+            Some(e) => Some(e),
+            None => return text(StatusCode::NOT_FOUND, "That stream has ended"),
+        },
+    };
+    let Some(live) = entry.and_then(|e| e.playback.get().cloned()) else {
         return text(StatusCode::NOT_FOUND, "The channel is not live");
     };
     let snap = live.snapshot();
     let Some(info) = snap.info.as_ref() else {
         return text(StatusCode::NOT_FOUND, "The stream has no segments yet");
     };
-    let stale = |id: &str| id != live.stream_id;
     match target {
         Target::Multivariant => {
             let name = path.trim_end_matches(".m3u8");
             let body = hls::multivariant(info, &format!("{name}/{}/media.m3u8{uri_suffix}", live.stream_id));
             playlist(body, false, headers)
-        }
-        Target::Media { stream_id }
-        | Target::Segment { stream_id, .. }
-        | Target::Part { stream_id, .. }
-        | Target::Init { stream_id, .. }
-            if stale(stream_id) =>
-        {
-            text(StatusCode::NOT_FOUND, "That stream has ended")
         }
         Target::Segment { ext, .. } | Target::Part { ext, .. } if ext != Ext::of(live.config.container) => {
             text(StatusCode::NOT_FOUND, "This stream's segments are in another container")
@@ -194,6 +197,9 @@ pub(super) async fn answer(
         Target::Media { .. } => media(&live, snap, query, headers, uri_suffix).await,
         Target::Segment { seq, ext, .. } => match snap.segments.iter().find(|s| s.seq == seq) {
             Some(s) => ranged(s.data.clone(), ext.content_type(), headers),
+            None if super::prefetch::may_stream(&live, &snap, seq) => {
+                super::prefetch::progressive(live, seq, ext.content_type())
+            }
             None => text(StatusCode::NOT_FOUND, "No such segment (it left the window or is not ready)"),
         },
         Target::Part { seq, index, ext, .. } => part(&live, snap, seq, index, ext, headers).await,
