@@ -267,14 +267,13 @@ pub fn media_playlist_spliced(p: &MediaPlaylist<'_>, uris: &dyn Uris) -> Spliced
         out.text.push_str("#EXT-X-PRELOAD-HINT:TYPE=PART,URI=");
         out.uri(true, |t| uris.part(t, next.0, next.1));
         out.text.push('\n');
-        // LHLS (what the Amazon IVS Player implements instead of parts): the segment being written
-        // and the one after it, which the server sends as they grow. Players without LHLS ignore
-        // the tag (RFC 8216 §4.1: unknown tags are ignored).
-        for seq in [next.0, next.0 + 1] {
-            out.text.push_str("#EXT-X-PREFETCH:");
-            out.uri(false, |t| uris.segment(t, seq));
-            out.text.push('\n');
-        }
+        // LHLS (what the Amazon IVS Player implements instead of parts): the segment being written,
+        // which the server sends as it grows. Only that one: a prefetched segment that then never
+        // comes (the stream ended first) is a fatal download error in the IVS Player, where the one
+        // being written is always finished. Players without LHLS ignore the tag (RFC 8216 §4.1).
+        out.text.push_str("#EXT-X-PREFETCH:");
+        out.uri(false, |t| uris.segment(t, next.0));
+        out.text.push('\n');
     }
     out
 }
@@ -456,9 +455,7 @@ mod tests {
             !media_playlist(&MediaPlaylist { part_target_ms: None, open: None, ..p }, &Names)
                 .contains("PREFETCH")
         );
-        assert!(text.ends_with(
-            "PRELOAD-HINT:TYPE=PART,URI=\"s/5.1.ts?t=1\"\n#EXT-X-PREFETCH:s/5.ts\n#EXT-X-PREFETCH:s/6.ts\n"
-        ));
+        assert!(text.ends_with("PRELOAD-HINT:TYPE=PART,URI=\"s/5.1.ts?t=1\"\n#EXT-X-PREFETCH:s/5.ts\n"));
         let ended = media_playlist(&MediaPlaylist { ended: true, ..p }, &Names);
         assert!(ended.ends_with("#EXT-X-ENDLIST\n") && !ended.contains("PRELOAD-HINT"));
         assert!(!ended.contains("PREFETCH"), "nothing is being written after the end");
@@ -472,7 +469,7 @@ mod tests {
         assert_eq!(viewer.replace("&session=abc", ""), text);
         assert!(viewer.contains("URI=\"s/5.1.ts?t=1&session=abc\"\n"), "{viewer}");
         assert!(viewer.contains("\ns/4.ts&session=abc\n#EXT-X-PROGRAM-DATE-TIME"), "{viewer}");
-        assert!(viewer.ends_with("#EXT-X-PREFETCH:s/6.ts&session=abc\n"), "{viewer}");
+        assert!(viewer.ends_with("#EXT-X-PREFETCH:s/5.ts&session=abc\n"), "{viewer}");
     }
 
     #[test]

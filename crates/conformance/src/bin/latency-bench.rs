@@ -7,7 +7,9 @@
 //! (`clients/browser/run.mjs`), which reads the barcode of every frame it shows and takes
 //! `Date.now() - painted` (same machine, same clock). Percentiles over the frames shown after
 //! `--warmup` seconds of playing. Each `--hls-config` (hls.js settings as JSON) adds a run per server with
-//! those settings after the one with hls.js's defaults.
+//! those settings after the one with hls.js's defaults. `--players hlsjs,ivs` also plays each stream
+//! in the Amazon IVS Player Web SDK (same page harness, `run.mjs --player ivs`), one after the other
+//! on the same stream, so the two players' figures sit side by side.
 //!
 //! Availability: `shared/bench/hls_latency.py` (its own publisher; the time a segment or part is listed
 //! minus when its newest sample was sent), once per mode, through a proxy that drops the per-viewer
@@ -21,7 +23,7 @@
 //! cargo build --release -p openivs && cargo run --release -p conformance --bin latency-bench -- \
 //!     [--seconds 60] [--warmup 10] [--modes low,normal,low-fmp4,normal-fmp4] [--nginx] \
 //!     [--nginx-fragments 1s,2s] [--no-availability] [--bench-dir ../shared/bench] \
-//!     [--hls-config '{"liveSyncDurationCount":2}']...
+//!     [--hls-config '{"liveSyncDurationCount":2}']... [--players hlsjs,ivs]
 //! ```
 //! Needs ffmpeg, node with `npm ci` done in clients/browser, Chromium, python3 (and nginx with
 //! libnginx-mod-rtmp for `--nginx`). The load average is printed with every figure: the machine is
@@ -48,13 +50,15 @@ struct Args {
     availability: bool,
     bench_dir: PathBuf,
     hls_configs: Vec<String>,
+    players: Vec<String>,
 }
 
 fn usage(msg: &str) -> ! {
     eprintln!("latency-bench: {msg}");
     eprintln!(
         "usage: latency-bench [--seconds 60] [--warmup 10] [--modes low,normal,low-fmp4,normal-fmp4] \
-         [--nginx] [--nginx-fragments 1s,2s] [--no-availability] [--bench-dir DIR] [--hls-config JSON]..."
+         [--nginx] [--nginx-fragments 1s,2s] [--no-availability] [--bench-dir DIR] [--hls-config JSON]... \
+         [--players hlsjs,ivs]"
     );
     std::process::exit(2)
 }
@@ -69,6 +73,7 @@ fn parse_args() -> Args {
         availability: true,
         bench_dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/bench"),
         hls_configs: vec!["{}".into()],
+        players: vec!["hlsjs".into()],
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -83,9 +88,13 @@ fn parse_args() -> Args {
             "--no-availability" => a.availability = false,
             "--bench-dir" => a.bench_dir = PathBuf::from(value()),
             "--hls-config" => a.hls_configs.push(value()),
+            "--players" => a.players = list(value()),
             "-h" | "--help" => usage("help"),
             other => usage(&format!("unknown argument {other}")),
         }
+    }
+    if let Some(p) = a.players.iter().find(|p| !["hlsjs", "ivs"].contains(&p.as_str())) {
+        usage(&format!("unknown player {p} (hlsjs, ivs)"));
     }
     if let Some(m) = a.modes.iter().find(|m| !MODES.contains(&m.as_str())) {
         usage(&format!("unknown mode {m} ({})", MODES.join(", ")));
@@ -142,11 +151,35 @@ fn glass_to_glass(a: &Args, label: &str, ingest: &str, url: &str) -> Vec<Measure
     }
     let (secs, warm) = (a.seconds.to_string(), a.warmup.to_string());
     let mut out = Vec::new();
-    for config in &a.hls_configs {
-        let label = if config == "{}" { label.to_string() } else { format!("{label}, hls.js {config}") };
+    // Each hls.js configuration, then the IVS Player (which has none of hls.js's settings).
+    let mut runs: Vec<(&str, &str)> = Vec::new();
+    if a.players.iter().any(|p| p == "hlsjs") {
+        runs.extend(a.hls_configs.iter().map(|c| ("hlsjs", c.as_str())));
+    }
+    if a.players.iter().any(|p| p == "ivs") {
+        runs.push(("ivs", "{}"));
+    }
+    for (player, config) in runs {
+        let label = match (player, config) {
+            ("ivs", _) => format!("{label}, IVS Player"),
+            (_, "{}") => label.to_string(),
+            _ => format!("{label}, hls.js {config}"),
+        };
         let mut runner = Runner::start(
             url,
-            &["--barcode", "--seconds", &secs, "--warmup", &warm, "--timeout", "60", "--hls-config", config],
+            &[
+                "--barcode",
+                "--seconds",
+                &secs,
+                "--warmup",
+                &warm,
+                "--timeout",
+                "60",
+                "--hls-config",
+                config,
+                "--player",
+                player,
+            ],
         );
         let r = runner.result(Duration::from_secs(u64::from(a.seconds) + 180));
         let note = if r["ok"] == true {

@@ -1,9 +1,9 @@
 //! LHLS prefetch: the segment being written, sent as it grows. The Amazon IVS Player does not
 //! implement low-latency HLS parts; it implements Twitch's LHLS, where a live playlist names the
 //! segments being written with `#EXT-X-PREFETCH` and the server sends each one progressively (HTTP/1.1
-//! chunked, HTTP/2 data frames) as it is muxed. Low-latency channels list the segment being written and
-//! the next one (`openivs_media::hls`); a request for either gets the parts written so far at once,
-//! then every part as the segmenter finishes it, and ends with the segment. A segment's bytes are
+//! chunked, HTTP/2 data frames) as it is muxed. Low-latency channels list the segment being written
+//! (`openivs_media::hls`); a request for it gets the parts written so far at once, then every part as
+//! the segmenter finishes it, and ends with the segment. A segment's bytes are
 //! exactly its parts' bytes, so what a prefetching player receives is the segment that the playlist
 //! lists once it closes, under the same URL.
 //!
@@ -21,8 +21,8 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::sync::mpsc;
 
-/// True when segment `seq` of a low-latency stream is not finished but is being written, or is the
-/// next one: what the playlist's `#EXT-X-PREFETCH` lines name.
+/// True when segment `seq` of a low-latency stream is not finished but is being written (what the
+/// playlist's `#EXT-X-PREFETCH` names), or is the next one (a player a reload ahead).
 pub(super) fn may_stream(live: &Live, snap: &Snapshot, seq: u64) -> bool {
     if live.config.part_target_ms.is_none() || snap.ended {
         return false;
