@@ -120,3 +120,7 @@ impl http_body::Body for Chunks {
         self.rx.poll_recv(cx).map(|chunk| chunk.map(|r| r.map(Frame::data)))
     }
 }
+
+#[cfg(test)]
+#[path = "prefetch_tests.rs"]
+mod tests;
