@@ -102,7 +102,9 @@ async fn low_latency_playlists_parts_and_blocking_reloads() {
         lines.iter().filter_map(|l| l.strip_prefix("#EXT-X-PROGRAM-DATE-TIME:")).map(unix_ms).collect();
     assert!(dates.len() >= 3 && dates.windows(2).all(|w| (1900..=2600).contains(&(w[1] - w[0]))), "{mp}");
     assert!((0..15_000).contains(&(now_ms() - dates[0])), "{mp}");
-    let hint = lines.last().and_then(|l| l.strip_prefix("#EXT-X-PRELOAD-HINT:TYPE=PART,")).expect("a hint");
+    // Last, the preload hint of the next part, then (LHLS, for the IVS Player) the segment being written.
+    let hint = lines[lines.len() - 2].strip_prefix("#EXT-X-PRELOAD-HINT:TYPE=PART,").expect("a hint");
+    let prefetch = lines.last().and_then(|l| l.strip_prefix("#EXT-X-PREFETCH:")).expect("a prefetch");
     // Playlists are gzipped for clients that accept it, and say that the answer varies with it.
     let zipped = s.raw("GET", target(&media), &[("accept-encoding", "gzip, deflate")], b"", false);
     assert_eq!((zipped.status, zipped.header("content-encoding")), (200, Some("gzip")));
@@ -122,6 +124,7 @@ async fn low_latency_playlists_parts_and_blocking_reloads() {
     });
     assert!(same, "the gzipped playlist never matched the plain one");
     let (hint_seq, hint_part) = part_of(attr(hint, "URI").expect("URI"));
+    assert!(prefetch.starts_with(&format!("{hint_seq}.ts?session=")), "the segment being written: {mp}");
 
     // A segment with its parts listed is exactly its parts, each served for a day.
     let listed = lines.iter().rposition(|l| l.starts_with("#EXTINF:")).expect("a segment");
@@ -158,7 +161,8 @@ async fn low_latency_playlists_parts_and_blocking_reloads() {
     assert!(waited < Duration::from_secs(2), "answered when the part came: {waited:?}");
 
     // The next hinted part is served when it exists (the request waits for it).
-    let hint = body.lines().last().and_then(|l| attr(l, "URI")).expect("a hint").to_string();
+    let hint_line = body.lines().find(|l| l.starts_with("#EXT-X-PRELOAD-HINT:"));
+    let hint = hint_line.and_then(|l| attr(l, "URI")).expect("a hint").to_string();
     let asked = Instant::now();
     let r = s.raw("GET", target(&format!("{dir}{hint}")), &[], b"", false);
     // A hint of the open segment's next part is 404 when a keyframe ended the segment first.
@@ -176,7 +180,12 @@ async fn low_latency_playlists_parts_and_blocking_reloads() {
 
     // A reload waiting when the stream ends is answered with the ended playlist.
     let newest = text(&s.raw("GET", target(&media), &[], b"", false));
-    let open_seq = newest.lines().last().and_then(|l| attr(l, "URI")).map(|u| part_of(u).0).expect("hint");
+    let open_seq = newest
+        .lines()
+        .find(|l| l.starts_with("#EXT-X-PRELOAD-HINT:"))
+        .and_then(|l| attr(l, "URI"))
+        .map(|u| part_of(u).0)
+        .expect("hint");
     let waiting = target(&with_query(&media, &format!("_HLS_msn={}&_HLS_part=0", open_seq + 1))).to_string();
     let authority = s.authority().to_string();
     let reload = std::thread::spawn(move || {
@@ -189,6 +198,7 @@ async fn low_latency_playlists_parts_and_blocking_reloads() {
     let body = text(&r);
     assert_eq!(r.status, 200, "{body}");
     assert!(body.ends_with("#EXT-X-ENDLIST\n") && !body.contains("PRELOAD-HINT"), "{body}");
+    assert!(!body.contains("#EXT-X-PREFETCH"), "nothing is being written any more: {body}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -191,6 +191,7 @@ async fn put_metadata_reaches_fmp4_segments_as_emsg() {
     let mp = text(&s.raw("GET", target(&media), &[], b"", false));
     let dir = &media[..media.rfind('/').expect("a slash") + 1];
     let mut found = Vec::new();
+    let mut twitch = Vec::new();
     for (uri, date, _) in segments(&mp) {
         let seg = s.raw("GET", target(&format!("{dir}{uri}")), &[], b"", false).body;
         let top = boxes(&seg);
@@ -201,6 +202,16 @@ async fn put_metadata_reaches_fmp4_segments_as_emsg() {
         let base = u64::from_be_bytes(tfdt[4..12].try_into().expect("8 bytes")) as i64;
         for (i, (kind, body)) in top.iter().enumerate() {
             if *kind != b"emsg" {
+                continue;
+            }
+            if body[0] == 0 {
+                // Version 0 with Twitch's scheme, for the IVS Player: strings first, then timescale,
+                // a time relative to the fragment, duration, id and the tag.
+                let scheme = b"urn:twitch:id3\0\0";
+                assert!(body[4..].starts_with(scheme), "the version 0 scheme");
+                if txxx(&body[4 + scheme.len() + 16..]).as_deref() == Some(payload.as_bytes()) {
+                    twitch.push(uri.clone());
+                }
                 continue;
             }
             assert_eq!(body[0], 1, "version 1");
@@ -219,5 +230,6 @@ async fn put_metadata_reaches_fmp4_segments_as_emsg() {
     }
     assert_eq!(found.len(), 1, "the payload once in the window: {mp}");
     let (uri, at) = &found[0];
+    assert_eq!(twitch, [uri.clone()], "and once as the IVS Player's emsg, in the same segment");
     assert!((at - put_at).abs() <= 1000, "tagged at {at}, put at {put_at} ({uri})");
 }
