@@ -222,6 +222,21 @@ pub fn media_playlist_spliced(p: &MediaPlaylist<'_>, uris: &dyn Uris) -> Spliced
         t.push_str("\n#EXT-X-PART-INF:PART-TARGET=");
         secs(t, part);
         t.push('\n');
+        // Where to start: PART-HOLD-BACK from the end of what the playlist lists, parts included. That
+        // is where hls.js starts a low-latency stream anyway; the IVS Player, which reads no
+        // SERVER-CONTROL, otherwise starts a whole segment or more further back (2.8-3.7 s glass to
+        // glass instead of 1.4 s). A positive offset (from the playlist's start), because the IVS Player
+        // takes a negative one as the start of the playlist. RFC 8216 §4.3.5.2 would keep a start three
+        // target durations from a live end; low-latency HLS's hold-back is the part hold-back instead.
+        if !p.ended {
+            let listed: i64 = p.segments.iter().map(|s| s.duration_ms).sum::<i64>()
+                + p.open.map_or(0, |o| o.parts.iter().map(|x| x.duration_ms).sum());
+            if listed > 3 * part {
+                t.push_str("#EXT-X-START:TIME-OFFSET=");
+                secs(t, listed - 3 * part);
+                t.push('\n');
+            }
+        }
     }
     let _ = writeln!(t, "#EXT-X-MEDIA-SEQUENCE:{first}");
     if p.segments.iter().all(|s| s.independent) {
@@ -433,7 +448,8 @@ mod tests {
             text.starts_with(
                 "#EXTM3U\n#EXT-X-VERSION:6\n#EXT-X-TARGETDURATION:2\n\
              #EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=1.002,HOLD-BACK=6.000\n\
-             #EXT-X-PART-INF:PART-TARGET=0.334\n#EXT-X-MEDIA-SEQUENCE:0\n#EXTINF:2.000,\ns/0.ts\n"
+             #EXT-X-PART-INF:PART-TARGET=0.334\n#EXT-X-START:TIME-OFFSET=9.332\n\
+             #EXT-X-MEDIA-SEQUENCE:0\n#EXTINF:2.000,\ns/0.ts\n"
             ),
             "{text}"
         );
@@ -459,6 +475,7 @@ mod tests {
         let ended = media_playlist(&MediaPlaylist { ended: true, ..p }, &Names);
         assert!(ended.ends_with("#EXT-X-ENDLIST\n") && !ended.contains("PRELOAD-HINT"));
         assert!(!ended.contains("PREFETCH"), "nothing is being written after the end");
+        assert!(!ended.contains("EXT-X-START"), "an ended playlist plays from its start");
 
         // Spliced: the suffix lands at the end of every URI, inside the quotes, and nowhere else.
         let spliced = media_playlist_spliced(&p, &Names);

@@ -65,7 +65,10 @@ async fn the_ivs_player_plays_every_channel_kind() {
         let r = runner.result(Duration::from_secs(120));
         assert_ok(&name, &r);
         // Through the player's own view: it reached Playing with no error, and its position advanced.
-        assert!(states(&r).iter().any(|s| s == "Playing"), "{name}: {r}");
+        let seen = states(&r);
+        let playing = seen.iter().position(|s| s == "Playing").unwrap_or_else(|| panic!("{name}: {r}"));
+        // …and kept playing: no Buffering (a stall) once it played.
+        assert!(seen[playing..].iter().all(|s| s == "Playing"), "{name}: states {seen:?}: {r}");
         assert!(r["advanced"].as_f64().unwrap_or(0.0) >= 4.0, "{name}: getPosition() stalled: {r}");
         assert!(
             r["clockAdvance"].as_f64().unwrap_or(0.0) >= 4.0,
