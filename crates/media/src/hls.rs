@@ -222,18 +222,24 @@ pub fn media_playlist_spliced(p: &MediaPlaylist<'_>, uris: &dyn Uris) -> Spliced
         t.push_str("\n#EXT-X-PART-INF:PART-TARGET=");
         secs(t, part);
         t.push('\n');
-        // Where to start: PART-HOLD-BACK from the end of what the playlist lists, parts included. That
-        // is where hls.js starts a low-latency stream anyway; the IVS Player, which reads no
-        // SERVER-CONTROL, otherwise starts a whole segment or more further back (2.8-3.7 s glass to
-        // glass instead of 1.4 s). A positive offset (from the playlist's start), because the IVS Player
-        // takes a negative one as the start of the playlist. RFC 8216 §4.3.5.2 would keep a start three
-        // target durations from a live end; low-latency HLS's hold-back is the part hold-back instead.
-        if !p.ended {
-            let listed: i64 = p.segments.iter().map(|s| s.duration_ms).sum::<i64>()
-                + p.open.map_or(0, |o| o.parts.iter().map(|x| x.duration_ms).sum());
-            if listed > 3 * part {
+        // Where to start: PART-HOLD-BACK from the end of what the playlist lists (parts included), which
+        // is where hls.js starts a low-latency stream anyway, but never past the last whole segment's
+        // final part: the IVS Player, which reads no SERVER-CONTROL, otherwise starts a whole segment
+        // or more further back (2.8-3.7 s glass to glass), and when told to start inside the segment
+        // being written its wasm failed now and then ("memory access out of bounds" at that segment's
+        // end). A positive offset (from the playlist's start), because the IVS Player takes a negative
+        // one as the start of the playlist. RFC 8216 §4.3.5.2 would keep a start three target
+        // durations from a live end; low-latency HLS's hold-back is the part hold-back instead.
+        // MPEG-TS only: with fMP4 segments the IVS Player started there but then stalled at every
+        // other segment boundary (3 runs of 3), where without the tag it plays on (0 of 3).
+        if !p.ended && !has_init && !p.segments.is_empty() {
+            let closed: i64 = p.segments.iter().map(|s| s.duration_ms).sum();
+            let listed = closed + p.open.map_or(0, |o| o.parts.iter().map(|x| x.duration_ms).sum());
+            let last_part = p.segments.last().and_then(|s| s.parts.last()).map_or(part, |x| x.duration_ms);
+            let at = (listed - 3 * part).min(closed - last_part);
+            if at > 0 {
                 t.push_str("#EXT-X-START:TIME-OFFSET=");
-                secs(t, listed - 3 * part);
+                secs(t, at);
                 t.push('\n');
             }
         }
@@ -487,6 +493,36 @@ mod tests {
         assert!(viewer.contains("URI=\"s/5.1.ts?t=1&session=abc\"\n"), "{viewer}");
         assert!(viewer.contains("\ns/4.ts&session=abc\n#EXT-X-PROGRAM-DATE-TIME"), "{viewer}");
         assert!(viewer.ends_with("#EXT-X-PREFETCH:s/5.ts&session=abc\n"), "{viewer}");
+    }
+
+    #[test]
+    fn low_latency_ts_playlists_say_where_to_start() {
+        let mut segs: Vec<Segment> = (0..3).map(|i| seg(i, 2000, 1)).collect();
+        for s in &mut segs {
+            s.parts = (0..6).map(|i| part(i, if i < 5 { 334 } else { 330 }, i == 0)).collect();
+        }
+        let mut open =
+            OpenSegment { seq: 3, program_date_ms: None, init: None, parts: vec![part(0, 334, true)] };
+        let p = |open: &OpenSegment, segments: &[Segment]| {
+            let p = MediaPlaylist {
+                segments,
+                open: Some(open),
+                target_ms: 2000,
+                part_target_ms: Some(334),
+                ended: false,
+            };
+            media_playlist(&p, &Names)
+        };
+        // PART-HOLD-BACK (1.002 s) from the end of the parts listed: 6.334 - 1.002.
+        assert!(p(&open, &segs).contains("\n#EXT-X-START:TIME-OFFSET=5.332\n"));
+        // Never inside the segment being written: at most the last whole segment's last part.
+        open.parts = (0..5).map(|i| part(i, 334, i == 0)).collect();
+        assert!(p(&open, &segs).contains("\n#EXT-X-START:TIME-OFFSET=5.670\n"));
+        // Nothing to say before a segment is whole, nor for fMP4 segments.
+        assert!(!p(&open, &[]).contains("EXT-X-START"));
+        let init = Some(Arc::new(crate::segmenter::InitSegment { id: 0, data: Bytes::new() }));
+        let fmp4: Vec<Segment> = segs.iter().cloned().map(|s| Segment { init: init.clone(), ..s }).collect();
+        assert!(!p(&open, &fmp4).contains("EXT-X-START"));
     }
 
     #[test]
