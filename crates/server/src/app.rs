@@ -54,6 +54,15 @@ pub struct ServeConfig {
     /// How long requests in flight may take to finish after the shutdown signal; connections still
     /// open then (a stalled or idle-mid-request client) are dropped so the server always stops.
     pub shutdown_grace: Duration,
+    /// Deadlines and per-address cap of the API listener (and of playback when it shares it); its
+    /// `max_connections` is replaced by [`ServeConfig::max_connections`].
+    pub http: crate::http::Limits,
+    /// Connections one address may hold on the playback listener (viewers behind one NAT).
+    pub playback_max_per_address: usize,
+    /// Connections open at once on each listener (API, playback, RTMPS, RTMP); `None` derives it
+    /// from the open-file limit ([`connection_cap`]), so that one flooded listener cannot take the
+    /// descriptors the others need.
+    pub max_connections: Option<usize>,
 }
 
 /// Default of [`ServeConfig::shutdown_grace`].
@@ -226,7 +235,9 @@ pub async fn start(
     cfg: ServeConfig,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<Running> {
-    raise_open_file_limit();
+    let open_files = raise_open_file_limit();
+    let max_connections = cfg.max_connections.unwrap_or_else(|| connection_cap(open_files));
+    tracing::debug!(max_connections, open_files, "connection cap of each listener");
     let store = Arc::new(open_store(&cfg.data_dir)?);
     let account = default_account(store.as_ref(), cfg.account_id.as_deref()).await?;
     let credentials_file = bootstrap_root_key(&cfg, store.as_ref(), &account).await?;
@@ -282,7 +293,13 @@ pub async fn start(
     let svc = Arc::new(Service::new(store.clone(), urls, registry.clone(), paging_key, cfg.rate_limits));
     let ingest = Arc::new(crate::ingest::Ingest::new(store.clone(), svc.clone(), registry.clone()));
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let limits = cfg.ingest_limits.clone();
+    let limits = openivs_media::rtmp::Limits { max_connections, ..cfg.ingest_limits.clone() };
+    let api_http = crate::http::Limits { max_connections, ..cfg.http.clone() };
+    let playback_http = crate::http::Limits {
+        max_connections,
+        max_per_address: cfg.playback_max_per_address,
+        ..cfg.http.clone()
+    };
     openivs_media::rtmp::serve(rtmps, Some(tls), ingest.clone(), limits.clone(), stop_rx.clone())?;
     let rtmp_addr = match rtmp {
         Some(l) => Some(openivs_media::rtmp::serve(l, None, ingest, limits, stop_rx.clone())?.local_addr),
@@ -300,7 +317,13 @@ pub async fn start(
             let stopped = async move {
                 let _ = down_rx.wait_for(|down| *down).await;
             };
-            let task = tokio::spawn(crate::http::serve_until(l, crate::playback::router(pb), stopped, grace));
+            let task = tokio::spawn(crate::http::serve_until(
+                l,
+                crate::playback::router(pb),
+                stopped,
+                grace,
+                playback_http,
+            ));
             (crate::api::router(svc), Some(task))
         }
     };
@@ -311,26 +334,45 @@ pub async fn start(
         stop_tx.send_replace(true);
         registry.stop_all();
     };
-    let task = tokio::spawn(crate::http::serve_until(listener, app, shutdown, grace));
+    let task = tokio::spawn(crate::http::serve_until(listener, app, shutdown, grace, api_http));
     Ok(Running { api_addr, playback_addr, rtmps_addr, rtmp_addr, credentials_file, task, playback_task })
 }
 
 /// Raises the soft limit on open files to the hard limit, as servers that hold many connections do
 /// (nginx's `worker_rlimit_nofile`; Go's runtime does it at start): every encoder, every viewer's
 /// connection and every live segment sent with sendfile (one memory file each) takes a descriptor,
-/// and the usual soft limit of 1024 would make `accept` fail at a few hundred viewers.
-fn raise_open_file_limit() {
+/// and the usual soft limit of 1024 would make `accept` fail at a few hundred viewers. Returns the
+/// soft limit in effect (1024, the usual default, where it cannot be read).
+fn raise_open_file_limit() -> u64 {
     #[cfg(target_os = "linux")]
     {
         use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
         let Rlimit { current, maximum } = getrlimit(Resource::Nofile);
         if current < maximum {
             match setrlimit(Resource::Nofile, Rlimit { current: maximum, maximum }) {
-                Ok(()) => tracing::debug!(from = ?current, to = ?maximum, "raised the open-file limit"),
+                Ok(()) => {
+                    tracing::debug!(from = ?current, to = ?maximum, "raised the open-file limit");
+                    return maximum.unwrap_or(u64::MAX);
+                }
                 Err(e) => tracing::warn!(error = %e, "could not raise the open-file limit"),
             }
         }
+        current.unwrap_or(u64::MAX)
     }
+    #[cfg(not(target_os = "linux"))]
+    1024
+}
+
+/// Descriptors kept for everything but connections: the database (a writer, four readers, a
+/// checkpointer, each with its WAL and shared-memory files), listeners, memory files of live segments.
+const RESERVED_FILES: u64 = 256;
+
+/// The connection cap of each listener for an open-file limit: a quarter of what is left after
+/// [`RESERVED_FILES`], since four listeners share the limit (192 each at the usual 1,024; issue 16:
+/// 1,100 idle API connections took every descriptor, and with them ingest). Between 64 and 65,536.
+pub fn connection_cap(open_files: u64) -> usize {
+    let each = open_files.saturating_sub(RESERVED_FILES) / 4;
+    usize::try_from(each.clamp(64, 65_536)).unwrap_or(65_536)
 }
 
 /// The address as a client would dial it (`0.0.0.0` becomes `127.0.0.1`).
