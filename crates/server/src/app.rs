@@ -198,6 +198,7 @@ pub struct Running {
     pub credentials_file: Option<PathBuf>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
     playback_task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    store: Arc<SqliteStore>,
 }
 
 impl Running {
@@ -206,6 +207,10 @@ impl Running {
         self.task.await??;
         if let Some(t) = self.playback_task {
             t.await??;
+        }
+        // A clean stop leaves no WAL behind (it is copied into the database and truncated).
+        if let Err(e) = self.store.checkpoint_at_shutdown().await {
+            tracing::warn!(error = %e, "the checkpoint at shutdown failed; the WAL stays beside the database");
         }
         Ok(())
     }
@@ -289,6 +294,7 @@ pub async fn start(
         &[public_host(&cfg, api_addr).trim_matches(['[', ']']).to_string()],
     )?;
     let registry = Arc::new(crate::ingest::Registry::default());
+    let sqlite = store.clone();
     let store: Arc<dyn Store> = store;
     let svc = Arc::new(Service::new(store.clone(), urls, registry.clone(), paging_key, cfg.rate_limits));
     let ingest = Arc::new(crate::ingest::Ingest::new(store.clone(), svc.clone(), registry.clone()));
@@ -335,7 +341,16 @@ pub async fn start(
         registry.stop_all();
     };
     let task = tokio::spawn(crate::http::serve_until(listener, app, shutdown, grace, api_http));
-    Ok(Running { api_addr, playback_addr, rtmps_addr, rtmp_addr, credentials_file, task, playback_task })
+    Ok(Running {
+        api_addr,
+        playback_addr,
+        rtmps_addr,
+        rtmp_addr,
+        credentials_file,
+        task,
+        playback_task,
+        store: sqlite,
+    })
 }
 
 /// Raises the soft limit on open files to the hard limit, as servers that hold many connections do
