@@ -73,11 +73,65 @@ pub fn database_path(data_dir: &Path) -> PathBuf {
     data_dir.join("openivs.db")
 }
 
-/// Opens the store of a data dir, creating both if needed.
+/// Opens the store of a data dir, creating both if needed. The data dir and everything in it are
+/// made private to the server's user first ([`make_private`]).
 pub fn open_store(data_dir: &Path) -> Result<SqliteStore> {
-    std::fs::create_dir_all(data_dir).with_context(|| format!("creating data dir {}", data_dir.display()))?;
-    SqliteStore::open(&database_path(data_dir))
-        .with_context(|| format!("opening database in {}", data_dir.display()))
+    let mut dir = std::fs::DirBuilder::new();
+    dir.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut dir, 0o700);
+    dir.create(data_dir).with_context(|| format!("creating data dir {}", data_dir.display()))?;
+    make_private(data_dir)?;
+    let db = database_path(data_dir);
+    // SQLite gives the WAL and shared-memory files the database file's mode, so creating the database
+    // 0600 makes them 0600 too.
+    if !db.exists() {
+        write_private(&db, "")?;
+    }
+    SqliteStore::open(&db).with_context(|| format!("opening database in {}", data_dir.display()))
+}
+
+/// Makes the data dir and every directory in it 0700, and every file 0600 (issue 16: the database and
+/// its WAL, holding every secret access key, stream key and signing key, were 0644 in a 0755 dir).
+/// An existing install is fixed at start, with a log line saying how many entries were tightened.
+/// Symbolic links are left alone (their target may be anything the operator chose).
+pub fn make_private(data_dir: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        let mut fixed = 0usize;
+        tighten(data_dir, &mut fixed).with_context(|| format!("making {} private", data_dir.display()))?;
+        if fixed > 0 {
+            tracing::info!(
+                data_dir = %data_dir.display(),
+                entries = fixed,
+                "tightened permissions in the data dir: directories 0700, files 0600"
+            );
+        }
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn tighten(path: &Path, fixed: &mut usize) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = std::fs::symlink_metadata(path)?;
+    let want = if meta.is_dir() {
+        0o700
+    } else if meta.is_file() {
+        0o600
+    } else {
+        return Ok(());
+    };
+    if meta.permissions().mode() & 0o777 != want {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(want))?;
+        *fixed += 1;
+    }
+    if meta.is_dir() {
+        for entry in std::fs::read_dir(path)? {
+            tighten(&entry?.path(), fixed)?;
+        }
+    }
+    Ok(())
 }
 
 /// A new access key id (20 characters, like AWS's, with an `OIVS` prefix so it is never mistaken for one).
@@ -181,7 +235,7 @@ pub(crate) fn write_private(path: &Path, text: &str) -> Result<()> {
 /// `AWS_CONFIG_FILE=… AWS_SHARED_CREDENTIALS_FILE=… aws --profile openivs ivs …` needs no other flag.
 fn write_config(path: &Path, endpoint: &str) -> Result<()> {
     let text = format!("[profile {PROFILE}]\nregion = {DEFAULT_REGION}\nendpoint_url = {endpoint}\n");
-    std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+    write_private(path, &text)
 }
 
 /// A running server.

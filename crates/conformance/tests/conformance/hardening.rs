@@ -132,3 +132,44 @@ async fn a_thousand_stalled_unsigned_bodies_cost_the_server_little_memory() {
     assert!(grown < 64, "the server grew by {grown} MiB for 1,000 stalled unsigned bodies");
     drop(held);
 }
+
+/// Every entry of `dir` (itself included) whose mode is not 0700 (directories) or 0600 (files).
+fn not_private(dir: &std::path::Path) -> Vec<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(p) = todo.pop() {
+        let Ok(meta) = std::fs::symlink_metadata(&p) else { continue };
+        let mode = meta.permissions().mode() & 0o777;
+        let want = if meta.is_dir() { 0o700 } else { 0o600 };
+        if mode != want {
+            out.push(format!("{} {mode:o}", p.display()));
+        }
+        if meta.is_dir() {
+            todo.extend(std::fs::read_dir(&p).into_iter().flatten().flatten().map(|e| e.path()));
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn the_data_dir_is_private_after_start_and_an_old_one_is_fixed_at_restart() {
+    use std::os::unix::fs::PermissionsExt;
+    let mut s = Server::start();
+    s.client().create_channel().send().await.expect("a write, so that the WAL exists");
+    let wal = s.data_dir.join("openivs.db-wal");
+    assert!(wal.exists() && s.data_dir.join("openivs.db-shm").exists());
+    assert_eq!(not_private(&s.data_dir), Vec::<String>::new());
+    // An install from before: everything readable by all.
+    s.terminate();
+    let mut entries = vec![s.data_dir.clone()];
+    entries.extend(std::fs::read_dir(&s.data_dir).unwrap().flatten().map(|e| e.path()));
+    for p in &entries {
+        let mode = if p.is_dir() { 0o755 } else { 0o644 };
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+    assert!(not_private(&s.data_dir).len() >= 3);
+    s.kill9_and_restart();
+    s.client().list_channels().send().await.expect("serves after the restart");
+    assert_eq!(not_private(&s.data_dir), Vec::<String>::new());
+}
