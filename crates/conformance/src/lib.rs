@@ -29,6 +29,8 @@ pub struct Options {
     pub rate_limits: bool,
     /// Extra environment variables.
     pub env: Vec<(String, String)>,
+    /// Where the server's log (stderr) goes, appended; the test's own stderr when `None`.
+    pub log_file: Option<PathBuf>,
 }
 
 /// A running `openivs serve`, killed on drop.
@@ -130,8 +132,17 @@ impl Server {
             .env_remove("OPENIVS_DATA_DIR")
             .env_remove("OPENIVS_RTMPS_LISTEN")
             .env_remove("OPENIVS_RTMP_LISTEN")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+            .stdout(Stdio::piped());
+        match self
+            .opts
+            .log_file
+            .as_ref()
+            .map(|p| std::fs::OpenOptions::new().create(true).append(true).open(p))
+        {
+            Some(Ok(file)) => cmd.stderr(file),
+            Some(Err(e)) => panic!("opening the server's log file: {e}"),
+            None => cmd.stderr(Stdio::inherit()),
+        };
         if !self.opts.rate_limits {
             cmd.arg("--disable-rate-limits");
         }

@@ -109,15 +109,15 @@ struct TallyState {
 }
 
 impl Tally {
-    /// A tally of refusals described as `what` in its log lines ("ingest connection over the
+    /// A tally of refusals described as `what` in its count lines ("ingest connections over the
     /// per-address cap").
     pub fn new(what: &'static str) -> Self {
         Tally { what, state: Mutex::default() }
     }
 
-    /// Counts one refusal from `ip`. The first of a window is logged at once; the rest are logged as
-    /// one count when the window is over (noticed by a later refusal or by [`Tally::flush`]).
-    /// Returns whether this refusal was logged on its own.
+    /// Counts one refusal from `ip`; true for the first of its address's window, which the caller
+    /// logs in its own words. The rest are logged by the tally as one count when the window is over
+    /// (noticed by a later refusal or by [`Tally::flush`]).
     pub fn note(&self, ip: IpAddr, now: Instant) -> bool {
         let key = address_key(ip);
         let mut st = lock(&self.state);
@@ -153,7 +153,6 @@ impl Tally {
             return false;
         }
         st.windows.insert(key, (now, 0));
-        tracing::warn!(what = self.what, %ip, "connection refused; more from this address are counted for a minute");
         true
     }
 
@@ -175,8 +174,24 @@ impl Tally {
 
     fn report(&self, key: IpAddr, _start: Instant, more: u64) {
         if more > 0 {
-            tracing::warn!(what = self.what, address = %key, refused = more + 1, "connections refused from this address in the last minute");
+            tracing::warn!(address = %key, count = more + 1, "{} from this address in the last minute", self.what);
         }
+    }
+
+    /// Flushes this tally every [`TALLY_WINDOW`] while anything else holds it, so that the count of
+    /// an address that stopped is logged too (a task on the current tokio runtime, if there is one).
+    pub fn flush_periodically(self: &Arc<Self>) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        let weak = Arc::downgrade(self);
+        runtime.spawn(async move {
+            let mut tick = tokio::time::interval(TALLY_WINDOW);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                let Some(tally) = weak.upgrade() else { break };
+                tally.flush(Instant::now());
+            }
+        });
     }
 
     /// Addresses with an open window.

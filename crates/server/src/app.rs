@@ -123,6 +123,7 @@ fn tighten(path: &Path, fixed: &mut usize) -> std::io::Result<()> {
         return Ok(());
     };
     if meta.permissions().mode() & 0o777 != want {
+        tracing::debug!(path = %path.display(), mode = format!("{:o}", meta.permissions().mode() & 0o777), "made private");
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(want))?;
         *fixed += 1;
     }

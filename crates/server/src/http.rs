@@ -92,8 +92,10 @@ pub async fn serve_until(
     let graceful = GracefulShutdown::new();
     let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
     let per_address = PerAddress::new(limits.max_per_address);
-    let over_address_cap = Tally::new("HTTP connections over the per-address cap");
-    let over_listener_cap = Tally::new("HTTP connections over the listener's cap");
+    let over_address_cap = Arc::new(Tally::new("HTTP connections refused over the per-address cap"));
+    let over_listener_cap = Arc::new(Tally::new("HTTP connections refused over the listener's cap"));
+    over_address_cap.flush_periodically();
+    over_listener_cap.flush_periodically();
     let mut errors = AcceptErrors::default();
     // Connection tasks, so the ones still open after the grace period can be aborted.
     let mut conns = tokio::task::JoinSet::new();
@@ -112,11 +114,15 @@ pub async fn serve_until(
         errors.succeeded();
         while conns.try_join_next().is_some() {}
         let Some(address_slot) = per_address.try_acquire(peer.ip()) else {
-            over_address_cap.note(peer.ip(), Instant::now());
+            if over_address_cap.note(peer.ip(), Instant::now()) {
+                tracing::warn!(%peer, "too many HTTP connections from this address; closing new ones (counted for a minute)");
+            }
             continue;
         };
         let Ok(permit) = slots.clone().try_acquire_owned() else {
-            over_listener_cap.note(peer.ip(), Instant::now());
+            if over_listener_cap.note(peer.ip(), Instant::now()) {
+                tracing::warn!(%peer, "too many HTTP connections; closing new ones (counted per address for a minute)");
+            }
             continue;
         };
         let _ = stream.set_nodelay(true);

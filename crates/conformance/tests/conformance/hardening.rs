@@ -3,9 +3,10 @@
 //! their headers are authenticated, so stalled unsigned bodies cost the server no memory.
 
 use conformance::{Options, Server};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// The server's resident memory in KiB (`VmRSS` in /proc).
 fn rss_kib(pid: u32) -> u64 {
@@ -17,41 +18,18 @@ fn rss_kib(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
-fn connect_from(from: &str, to: SocketAddr) -> std::io::Result<TcpStream> {
-    let sock = socket2_free_bind(from, to)?;
-    Ok(sock)
+/// A connection from `from` (another loopback address: Linux routes all of 127.0.0.0/8 to loopback)
+/// to `to`.
+async fn connect_from(from: &str, to: SocketAddr) -> std::io::Result<tokio::net::TcpStream> {
+    let sock = tokio::net::TcpSocket::new_v4()?;
+    sock.bind(format!("{from}:0").parse().map_err(std::io::Error::other)?)?;
+    sock.connect(to).await
 }
 
-/// A TCP connection from `from` (another loopback address) to `to`, with the standard library: bind
-/// by connecting through tokio's socket would need a runtime here.
-fn socket2_free_bind(from: &str, to: SocketAddr) -> std::io::Result<TcpStream> {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    rt.block_on(async {
-        let sock = tokio::net::TcpSocket::new_v4()?;
-        sock.bind(format!("{from}:0").parse().map_err(std::io::Error::other)?)?;
-        let stream = sock.connect(to).await?;
-        stream.into_std()
-    })
-    .and_then(|s| {
-        s.set_nonblocking(false)?;
-        Ok(s)
-    })
-}
-
-/// Whether the server closed `s` within `limit`.
-fn closed_within(s: &mut TcpStream, limit: Duration) -> bool {
-    let _ = s.set_read_timeout(Some(limit));
-    let mut buf = [0u8; 1024];
-    loop {
-        match s.read(&mut buf) {
-            Ok(0) => return true,
-            Ok(_) => continue,
-            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
-                return false;
-            }
-            Err(_) => return true,
-        }
-    }
+/// Whether the server closed `s` within `limit` (end of stream or a reset), reading what it sends.
+async fn closed_within(s: &mut tokio::net::TcpStream, limit: Duration) -> bool {
+    let mut buf = Vec::new();
+    matches!(tokio::time::timeout(limit, s.read_to_end(&mut buf)).await, Ok(Ok(_)) | Ok(Err(_)))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -61,31 +39,24 @@ async fn silent_and_half_preface_connections_are_closed_at_the_deadline_while_th
         ..Options::default()
     });
     let api: SocketAddr = s.authority().parse().unwrap();
-    let held = tokio::task::spawn_blocking(move || {
-        let mut held = Vec::new();
-        for i in 0..200 {
-            // Ten addresses, so that the per-address cap is not what closes them.
-            let Ok(mut c) = connect_from(&format!("127.0.0.{}", 2 + i % 10), api) else { continue };
-            if i % 2 == 1 {
-                let _ = c.write_all(b"PRI * HTTP/2.0\r\n");
-            }
-            held.push(c);
+    let mut held = Vec::new();
+    for i in 0..200 {
+        // Ten addresses, so that the per-address cap is not what closes them.
+        let mut c = connect_from(&format!("127.0.0.{}", 2 + i % 10), api).await.expect("connect");
+        if i % 2 == 1 {
+            let _ = c.write_all(b"PRI * HTTP/2.0\r\n").await;
         }
-        held
-    })
-    .await
-    .unwrap();
-    assert_eq!(held.len(), 200);
+        held.push(c);
+    }
     let started = Instant::now();
     let listed = s.client().list_channels().send().await;
     assert!(listed.is_ok(), "the API did not answer while 200 connections idled: {listed:?}");
-    let open = tokio::task::spawn_blocking(move || {
-        held.into_iter()
-            .filter_map(|mut c| (!closed_within(&mut c, Duration::from_secs(15))).then_some(()))
-            .count()
-    })
-    .await
-    .unwrap();
+    let mut open = 0;
+    for c in &mut held {
+        if !closed_within(c, Duration::from_secs(15)).await {
+            open += 1;
+        }
+    }
     println!("all idle connections closed {:.1} s after the API call", started.elapsed().as_secs_f64());
     assert_eq!(open, 0, "{open} of 200 idle connections are still open");
 }
@@ -172,4 +143,51 @@ async fn the_data_dir_is_private_after_start_and_an_old_one_is_fixed_at_restart(
     s.kill9_and_restart();
     s.client().list_channels().send().await.expect("serves after the restart");
     assert_eq!(not_private(&s.data_dir), Vec::<String>::new());
+}
+
+/// Lines in the server's log file.
+fn log_lines(path: &std::path::Path) -> usize {
+    std::fs::read_to_string(path).map(|t| t.lines().count()).unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_refused_connections_add_a_few_log_lines_not_a_thousand() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("server.log");
+    let s = Server::start_with(Options {
+        env: vec![
+            ("OPENIVS_API_MAX_CONNECTIONS_PER_ADDRESS".into(), "1".into()),
+            ("OPENIVS_INGEST_MAX_PENDING_PER_ADDRESS".into(), "1".into()),
+            ("OPENIVS_HTTP_FIRST_BYTES_TIMEOUT_SECS".into(), "60".into()),
+            ("OPENIVS_INGEST_SETUP_TIMEOUT_SECS".into(), "60".into()),
+        ],
+        log_file: Some(log.clone()),
+        ..Options::default()
+    });
+    let api: SocketAddr = s.authority().parse().unwrap();
+    let rtmp: SocketAddr = s.rtmp_url.trim_start_matches("rtmp://").parse().unwrap();
+    let before = log_lines(&log);
+    let mut refused = 0;
+    for to in [api, rtmp] {
+        // One silent connection takes the address's only place; the next 1,000 are refused.
+        let _held = connect_from("127.0.0.2", to).await.expect("connect");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        for _ in 0..1000 {
+            if let Ok(mut c) = connect_from("127.0.0.2", to).await
+                && closed_within(&mut c, Duration::from_secs(10)).await
+            {
+                refused += 1;
+            }
+        }
+    }
+    // The refusals' lines are written as they happen; a moment for the last of them.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let added = log_lines(&log) - before;
+    println!("{added} log lines for {refused} refused connections");
+    assert_eq!(refused, 2000, "every connection over the cap is closed");
+    assert!(
+        added <= 10,
+        "{added} log lines for 2,000 refused connections:\n{}",
+        std::fs::read_to_string(&log).unwrap_or_default()
+    );
 }

@@ -59,8 +59,10 @@ pub fn serve<H: IngestHandler>(
     let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     let pending = PerAddress::new(limits.max_pending_per_address);
     let what = if tls.is_some() { "RTMPS ingest" } else { "RTMP ingest" };
-    let over_address_cap = Tally::new("ingest connections over the per-address cap before publish");
-    let over_listener_cap = Tally::new("ingest connections over the listener's cap");
+    let over_address_cap = Arc::new(Tally::new("ingest connections refused over the per-address cap"));
+    let over_listener_cap = Arc::new(Tally::new("ingest connections refused over the listener's cap"));
+    over_address_cap.flush_periodically();
+    over_listener_cap.flush_periodically();
     let task = tokio::spawn(async move {
         let mut errors = AcceptErrors::default();
         loop {
@@ -80,11 +82,15 @@ pub fn serve<H: IngestHandler>(
                 continue;
             }
             let Some(slot) = pending.try_acquire(peer.ip()) else {
-                over_address_cap.note(peer.ip(), Instant::now());
+                if over_address_cap.note(peer.ip(), Instant::now()) {
+                    tracing::warn!(%peer, listener = what, "too many ingest connections from this address before publish; closing new ones (counted for a minute)");
+                }
                 continue;
             };
             let Ok(permit) = slots.clone().try_acquire_owned() else {
-                over_listener_cap.note(peer.ip(), Instant::now());
+                if over_listener_cap.note(peer.ip(), Instant::now()) {
+                    tracing::warn!(%peer, listener = what, "too many ingest connections; closing new ones (counted per address for a minute)");
+                }
                 continue;
             };
             let _ = sock.set_nodelay(true);
