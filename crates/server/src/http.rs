@@ -13,8 +13,11 @@
 //!   HTTP/2 included (its pings are off, so an idle HTTP/2 connection is idle);
 //! - a send timeout ([`Limits::send_timeout`]): a write that cannot proceed for that long (a viewer
 //!   that stopped reading, pinning a segment) closes it;
-//! - caps on connections open at once, per listener and per address (an IPv6 /64), refused at
-//!   accept and logged once per address per minute ([`openivs_media::admission`]). Failed accepts
+//! - caps on connections open at once, per listener and per address (an IPv6 /64; at most half the
+//!   listener's), refused at accept and logged once per address per minute
+//!   ([`openivs_media::admission`]); and at most half the listener's places held by connections
+//!   that have not sent their first bytes yet, the oldest of them closed to make room for a new
+//!   one, so that a flood of silent connections leaves room for clients that talk. Failed accepts
 //!   (out of descriptors) back off up to a second and are logged once a minute with a count.
 //!
 //! Requests carry the peer's address as axum's `ConnectInfo<std::net::SocketAddr>`.
@@ -91,7 +94,13 @@ pub async fn serve_until(
     builder.http2().timer(TokioTimer::new());
     let graceful = GracefulShutdown::new();
     let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
-    let per_address = PerAddress::new(limits.max_per_address);
+    // Connections that have not yet sent their first bytes may hold half the listener's places; past
+    // that, the oldest of them is closed to make room. A flood of silent connections (from any number
+    // of addresses) then churns through its half and leaves the other half to clients that talk,
+    // which send their request within a round trip of connecting and so are never the oldest.
+    let mut silent = Silent::new((limits.max_connections / 2).max(1));
+    // One address may hold half the places too, so that one host never fills a listener alone.
+    let per_address = PerAddress::new(limits.max_per_address.min(limits.max_connections / 2));
     let over_address_cap = Arc::new(Tally::new("HTTP connections refused over the per-address cap"));
     let over_listener_cap = Arc::new(Tally::new("HTTP connections refused over the listener's cap"));
     over_address_cap.flush_periodically();
@@ -125,6 +134,7 @@ pub async fn serve_until(
             }
             continue;
         };
+        let evict = silent.admit();
         let _ = stream.set_nodelay(true);
         let app = app.clone();
         let service = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
@@ -134,10 +144,15 @@ pub async fn serve_until(
         let (builder, watcher, limits) = (builder.clone(), graceful.watcher(), limits.clone());
         conns.spawn(async move {
             let _held = (address_slot, permit);
-            let Ok(Ok(prefix)) = tokio::time::timeout(limits.first_bytes_timeout, first_bytes(&stream)).await
-            else {
-                return;
+            let first = tokio::time::timeout(limits.first_bytes_timeout, first_bytes(&stream));
+            let prefix = tokio::select! {
+                read = first => match read {
+                    Ok(Ok(prefix)) => prefix,
+                    _ => return,
+                },
+                () = evict.notified() => return,
             };
+            drop(evict);
             let activity = Arc::new(Activity::new());
             let stream = file_backed::Conn::new(stream, prefix, activity.clone());
             let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
@@ -163,6 +178,36 @@ pub async fn serve_until(
     }
     conns.shutdown().await;
     Ok(())
+}
+
+/// The connections that have not sent their first bytes yet, oldest first, each as the signal that
+/// closes it; a connection that leaves this state drops its signal, so a dead entry is one that left.
+struct Silent {
+    queue: std::collections::VecDeque<std::sync::Weak<tokio::sync::Notify>>,
+    cap: usize,
+}
+
+impl Silent {
+    fn new(cap: usize) -> Self {
+        Silent { queue: std::collections::VecDeque::new(), cap }
+    }
+
+    /// Counts a new connection as silent, closing the oldest silent one if there are `cap` already;
+    /// the new one's signal.
+    fn admit(&mut self) -> Arc<tokio::sync::Notify> {
+        if self.queue.len() >= self.cap {
+            self.queue.retain(|w| w.strong_count() > 0);
+            while self.queue.len() >= self.cap {
+                if let Some(oldest) = self.queue.pop_front().and_then(|w| w.upgrade()) {
+                    // Stored if its task is not waiting yet, so it cannot be missed.
+                    oldest.notify_one();
+                }
+            }
+        }
+        let signal = Arc::new(tokio::sync::Notify::new());
+        self.queue.push_back(Arc::downgrade(&signal));
+        signal
+    }
 }
 
 /// Reads until the protocol is known: the whole HTTP/2 preface, or bytes that are not one (HTTP/1,

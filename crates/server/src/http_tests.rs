@@ -258,13 +258,56 @@ async fn connections_over_the_per_address_cap_are_closed_at_accept_and_other_add
 }
 
 #[tokio::test]
-async fn connections_over_the_listener_cap_are_closed_at_accept() {
+async fn silent_connections_hold_half_the_listener_oldest_out_and_clients_that_talk_are_served() {
     let limits =
         Limits { first_bytes_timeout: Duration::from_secs(600), max_connections: 4, ..Limits::default() };
     let (addr, _stop) = start(limits, Duration::from_secs(1)).await;
+    let ask = async |s: &mut TcpStream| {
+        s.write_all(b"GET /peer HTTP/1.1\r\nhost: x\r\n\r\n").await.unwrap();
+        let mut head = Vec::new();
+        while !head.ends_with(b"\r\n\r\n") {
+            head.push(s.read_u8().await.unwrap());
+        }
+        let len = String::from_utf8_lossy(&head)
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length: ").map(|n| n.trim().parse::<usize>().unwrap()))
+            .unwrap();
+        let mut body = vec![0; len];
+        s.read_exact(&mut body).await.unwrap();
+        head.starts_with(b"HTTP/1.1 200")
+    };
+    let mut flood = Vec::new();
+    for i in 0..10 {
+        flood.push(connect_from(&format!("127.0.0.{}", 10 + i), addr).await);
+    }
+    let mut talker = connect_from("127.0.0.2", addr).await;
+    assert!(ask(&mut talker).await, "a client that talks is served during the flood");
+    for i in 0..10 {
+        flood.push(connect_from(&format!("127.0.0.{}", 30 + i), addr).await);
+    }
+    assert!(ask(&mut talker).await, "a client that talked is not closed to make room for silent ones");
+    let mut open = 0;
+    for s in &mut flood {
+        if !closed_within(s, Duration::from_millis(100)).await {
+            open += 1;
+        }
+    }
+    assert!(open <= 2, "{open} silent connections are open; at most half the listener's four places");
+}
+
+#[tokio::test]
+async fn connections_over_the_listener_cap_are_closed_at_accept() {
+    let limits = Limits { max_connections: 4, ..Limits::default() };
+    let (addr, _stop) = start(limits, Duration::from_secs(1)).await;
     let mut held = Vec::new();
     for i in 0..4 {
-        held.push(connect_from(&format!("127.0.0.{}", i + 1), addr).await);
+        // Kept alive after a request, so that none is silent.
+        let mut s = connect_from(&format!("127.0.0.{}", i + 1), addr).await;
+        s.write_all(b"GET /peer HTTP/1.1\r\nhost: x\r\n\r\n").await.unwrap();
+        let mut head = [0u8; 12];
+        s.read_exact(&mut head).await.unwrap();
+        assert_eq!(&head, b"HTTP/1.1 200");
+        held.push(s);
     }
     let mut fifth = connect_from("127.0.0.9", addr).await;
     assert!(closed_within(&mut fifth, Duration::from_secs(20)).await, "a fifth connection was kept");
