@@ -31,6 +31,8 @@ pub struct Options {
     pub env: Vec<(String, String)>,
     /// Where the server's log (stderr) goes, appended; the test's own stderr when `None`.
     pub log_file: Option<PathBuf>,
+    /// A command that runs the server (`["prlimit", "--nofile=1024:1024", "--"]`), if any.
+    pub command_prefix: Vec<String>,
 }
 
 /// A running `openivs serve`, killed on drop.
@@ -115,7 +117,14 @@ impl Server {
     }
 
     fn spawn(&mut self) {
-        let mut cmd = Command::new(binary());
+        let mut cmd = match self.opts.command_prefix.split_first() {
+            Some((program, args)) => {
+                let mut cmd = Command::new(program);
+                cmd.args(args).arg(binary());
+                cmd
+            }
+            None => Command::new(binary()),
+        };
         // A restart keeps the ingest ports, as a real deployment would (they are in ingestEndpoint).
         let again = |url: &str| match url.rsplit_once(':') {
             Some((_, port)) => format!("127.0.0.1:{port}"),
