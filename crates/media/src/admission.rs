@@ -289,6 +289,17 @@ mod tests {
     }
 
     #[test]
+    fn failed_accepts_back_off_doubling_up_to_a_second_and_start_over_after_a_success() {
+        let mut errors = AcceptErrors::default();
+        let e = std::io::Error::from_raw_os_error(24);
+        let pauses: Vec<u128> = (0..12).map(|_| errors.failed("test", &e).as_millis()).collect();
+        assert_eq!(pauses[..4], [5, 10, 20, 40]);
+        assert_eq!(pauses[8..], [1000, 1000, 1000, 1000]);
+        errors.succeeded();
+        assert_eq!(errors.failed("test", &e), ACCEPT_BACKOFF_MIN);
+    }
+
+    #[test]
     fn the_tally_table_stays_bounded() {
         let t = Tally::new("test refusal");
         let t0 = Instant::now();
