@@ -81,7 +81,7 @@ pub fn open_store(data_dir: &Path) -> Result<SqliteStore> {
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut dir, 0o700);
     dir.create(data_dir).with_context(|| format!("creating data dir {}", data_dir.display()))?;
-    make_private(data_dir)?;
+    make_private(data_dir);
     let db = database_path(data_dir);
     // SQLite gives the WAL and shared-memory files the database file's mode, so creating the database
     // 0600 makes them 0600 too.
@@ -94,12 +94,17 @@ pub fn open_store(data_dir: &Path) -> Result<SqliteStore> {
 /// Makes the data dir and every directory in it 0700, and every file 0600 (issue 16: the database and
 /// its WAL, holding every secret access key, stream key and signing key, were 0644 in a 0755 dir).
 /// An existing install is fixed at start, with a log line saying how many entries were tightened.
-/// Symbolic links are left alone (their target may be anything the operator chose).
-pub fn make_private(data_dir: &Path) -> Result<()> {
+/// Symbolic links are left alone (their target may be anything the operator chose). A failure is
+/// logged, not returned.
+pub fn make_private(data_dir: &Path) {
     #[cfg(unix)]
     {
         let mut fixed = 0usize;
-        tighten(data_dir, &mut fixed).with_context(|| format!("making {} private", data_dir.display()))?;
+        // Not fatal (a data dir on a file system without modes, entries of another user): the server
+        // still runs, and says what it could not do.
+        if let Err(e) = tighten(data_dir, &mut fixed) {
+            tracing::warn!(data_dir = %data_dir.display(), error = %e, "could not make everything in the data dir private");
+        }
         if fixed > 0 {
             tracing::info!(
                 data_dir = %data_dir.display(),
@@ -108,7 +113,6 @@ pub fn make_private(data_dir: &Path) -> Result<()> {
             );
         }
     }
-    Ok(())
 }
 
 #[cfg(unix)]
