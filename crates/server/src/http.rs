@@ -9,8 +9,8 @@
 //!   connections were still open after 65 s, and 1,100 of them took every descriptor);
 //! - hyper's HTTP/1 header timer ([`HEADER_READ_TIMEOUT`], at most the idle timeout), which also
 //!   runs while an HTTP/1 connection waits for its next request (slowloris, idle keep-alive);
-//! - an idle timeout ([`Limits::idle_timeout`]): no byte read or written for that long closes it,
-//!   HTTP/2 included (its pings are off, so an idle HTTP/2 connection is idle);
+//! - an idle timeout ([`Limits::idle_timeout`]): no byte read or written for that long closes it
+//!   gracefully (HTTP/2 gets a GOAWAY; its pings are off, so an idle HTTP/2 connection is idle);
 //! - a send timeout ([`Limits::send_timeout`]): a write that cannot proceed for that long (a viewer
 //!   that stopped reading, pinning a segment) closes it;
 //! - caps on connections open at once, per listener and per address (an IPv6 /64; at most half the
@@ -28,7 +28,6 @@
 use axum::extract::ConnectInfo;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
 use openivs_media::admission::{AcceptErrors, PerAddress, Tally};
 use std::future::Future;
 use std::sync::Arc;
@@ -92,7 +91,8 @@ pub async fn serve_until(
         .header_read_timeout(HEADER_READ_TIMEOUT.min(limits.idle_timeout));
     // No HTTP/2 pings: the idle timeout closes a connection nobody uses, and pings would count as use.
     builder.http2().timer(TokioTimer::new());
-    let graceful = GracefulShutdown::new();
+    // Tells every connection the server is stopping.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
     // Connections that have not yet sent their first bytes may hold half the listener's places; past
     // that, the oldest of them is closed to make room. A flood of silent connections (from any number
@@ -141,7 +141,7 @@ pub async fn serve_until(
             req.extensions_mut().insert(ConnectInfo(peer));
             app.clone().oneshot(req)
         });
-        let (builder, watcher, limits) = (builder.clone(), graceful.watcher(), limits.clone());
+        let (builder, limits, mut stop) = (builder.clone(), limits.clone(), stop_rx.clone());
         conns.spawn(async move {
             let _held = (address_slot, permit);
             let first = tokio::time::timeout(limits.first_bytes_timeout, first_bytes(&stream));
@@ -151,30 +151,40 @@ pub async fn serve_until(
                     _ => return,
                 },
                 () = evict.notified() => return,
+                _ = stop.wait_for(|s| *s) => return,
             };
             drop(evict);
             let activity = Arc::new(Activity::new());
             let stream = file_backed::Conn::new(stream, prefix, activity.clone());
-            let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
-            let conn = watcher.watch(conn.into_owned());
+            let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
+            tokio::pin!(conn);
+            // Errors of the connection are the client's (reset, timeout, malformed request): nothing
+            // to report.
             tokio::select! {
-                // Errors here are the client's (reset, timeout, malformed request): nothing to report.
-                _ = conn => {}
+                _ = conn.as_mut() => return,
                 why = activity.expired(limits.idle_timeout, limits.send_timeout) => {
                     tracing::debug!(%peer, why, "HTTP connection closed");
+                    if why != IDLE {
+                        return;
+                    }
                 }
+                _ = stop.wait_for(|s| *s) => {}
             }
+            // Idle, or the server is stopping: HTTP/2 is told so (GOAWAY), HTTP/1 closes once the
+            // request in flight (if any) is answered. A client that takes nothing more for the send
+            // timeout is dropped; the server's shutdown grace drops the rest.
+            conn.as_mut().graceful_shutdown();
+            let _ = tokio::time::timeout(limits.send_timeout.max(Duration::from_secs(1)), conn).await;
         });
     }
     drop(listener);
-    tokio::select! {
-        () = graceful.shutdown() => {}
-        () = tokio::time::sleep(grace) => {
-            tracing::warn!(
-                grace_secs = grace.as_secs_f64(),
-                "requests still open after the shutdown grace period; dropping them"
-            );
-        }
+    stop_tx.send_replace(true);
+    let drained = async { while conns.join_next().await.is_some() {} };
+    if tokio::time::timeout(grace, drained).await.is_err() {
+        tracing::warn!(
+            grace_secs = grace.as_secs_f64(),
+            "requests still open after the shutdown grace period; dropping them"
+        );
     }
     conns.shutdown().await;
     Ok(())
@@ -239,6 +249,9 @@ struct Activity {
 
 const NOT_BLOCKED: u64 = u64::MAX;
 
+/// Why [`Activity::expired`] resolved when nothing was read or written for the idle timeout.
+const IDLE: &str = "idle";
+
 impl Activity {
     fn new() -> Self {
         Activity { start: Instant::now(), last: AtomicU64::new(0), blocked: AtomicU64::new(NOT_BLOCKED) }
@@ -267,7 +280,7 @@ impl Activity {
             let blocked = self.blocked.load(Ordering::Relaxed);
             let send_at = if blocked == NOT_BLOCKED { NOT_BLOCKED } else { blocked.saturating_add(send) };
             if now >= idle_at {
-                return "idle";
+                return IDLE;
             }
             if now >= send_at {
                 return "send timed out";
