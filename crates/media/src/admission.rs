@@ -130,9 +130,9 @@ impl Tally {
                 *count += 1;
                 return false;
             }
-            let (ended, more) = (*start, *count);
+            let more = *count;
             st.windows.remove(&key);
-            self.report(key, ended, more);
+            self.report(key, more);
         }
         if st.windows.len() >= TALLY_ADDRESSES {
             self.sweep(&mut st, now);
@@ -142,10 +142,9 @@ impl Tally {
             let since = *st.overflow_since.get_or_insert(now);
             if now.saturating_duration_since(since) >= TALLY_WINDOW {
                 tracing::warn!(
-                    what = self.what,
-                    refused = st.overflow,
-                    addresses = "others",
-                    "refusals from addresses beyond the tally's table in the last minute"
+                    count = st.overflow,
+                    "{} in the last minute from addresses beyond the tally's table",
+                    self.what
                 );
                 st.overflow = 0;
                 st.overflow_since = Some(now);
@@ -167,12 +166,13 @@ impl Tally {
             if now.saturating_duration_since(*start) < TALLY_WINDOW {
                 return true;
             }
-            self.report(*key, *start, *more);
+            self.report(*key, *more);
             false
         });
     }
 
-    fn report(&self, key: IpAddr, _start: Instant, more: u64) {
+    /// Logs the count of a window that is over, if there was more than its first refusal.
+    fn report(&self, key: IpAddr, more: u64) {
         if more > 0 {
             tracing::warn!(address = %key, count = more + 1, "{} from this address in the last minute", self.what);
         }
