@@ -1,7 +1,8 @@
 //! `flood-bench`: how the API and ingest fare while silent and half-preface connections flood the API
 //! listener (issue 16), at an open-file limit of 1,024 (the usual default) and at a raised one.
 //!
-//! For each limit a server is spawned under `prlimit`; then for each flood size N, N connections are
+//! For each limit a server is spawned under `prlimit` (util-linux; the limit cannot exceed the
+//! bench's own hard limit, which also bounds N); then for each flood size N, N connections are
 //! opened to the API listener as fast as possible from 50 loopback addresses (half send nothing, half
 //! stop inside the HTTP/2 preface) and held, and meanwhile the bench counts how many of 10 API calls
 //! (the official SDK, 5 s each) and of 10 RTMP handshakes (C0+C1 answered within 3 s) succeed, and how
