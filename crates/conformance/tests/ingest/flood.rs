@@ -92,3 +92,26 @@ async fn publisher_goes_live_during_a_flood(addresses: u64) {
     assert!(live.is_some(), "the publisher did not go live during the flood");
     assert_eq!(ff.wait(Duration::from_secs(20)).await, Some(true), "ffmpeg published without error");
 }
+
+/// A studio behind one address: with room for a single connection that has not published, two
+/// encoders from 127.0.0.1 still both go live, one after the other (a publishing encoder no longer
+/// counts against its address).
+#[tokio::test]
+async fn publishing_encoders_do_not_count_against_their_address() {
+    if !ffmpeg_available() {
+        return;
+    }
+    let s = Server::start_with(Options {
+        env: vec![("OPENIVS_INGEST_MAX_PENDING_PER_ADDRESS".into(), "1".into())],
+        ..Options::default()
+    });
+    let c = s.client();
+    let (first_arn, first_key) = channel(&c, false).await;
+    let (second_arn, second_key) = channel(&c, false).await;
+    let mut first = Publisher::start(&format!("{}/app/{first_key}", s.rtmps_url), 8);
+    assert!(wait_live(&c, &first_arn, Duration::from_secs(15)).await.is_some(), "the first encoder");
+    let mut second = Publisher::start(&format!("{}/app/{second_key}", s.rtmps_url), 4);
+    assert!(wait_live(&c, &second_arn, Duration::from_secs(15)).await.is_some(), "the second encoder");
+    assert_eq!(second.wait(Duration::from_secs(20)).await, Some(true));
+    assert_eq!(first.wait(Duration::from_secs(20)).await, Some(true));
+}
