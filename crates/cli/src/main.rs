@@ -109,6 +109,40 @@ struct ServeArgs {
     /// Seconds without media after which an encoder is disconnected (IVS: 30).
     #[arg(long, env = "OPENIVS_INGEST_STARVATION_SECS", default_value_t = 30.0)]
     ingest_starvation_secs: f64,
+    /// Seconds an ingest connection may take from accept to an accepted publish (TLS, handshake,
+    /// connect, publish).
+    #[arg(long, env = "OPENIVS_INGEST_SETUP_TIMEOUT_SECS", default_value_t = 5.0)]
+    ingest_setup_timeout_secs: f64,
+    /// Ingest connections one address (an IPv6 /64) may hold before they publish; more are closed at
+    /// accept. Publishing encoders do not count.
+    #[arg(long, env = "OPENIVS_INGEST_MAX_PENDING_PER_ADDRESS", default_value_t = 16)]
+    ingest_max_pending_per_address: usize,
+    /// Connections open at once on each listener (API, playback, RTMPS, RTMP); default: a quarter of
+    /// the open-file limit, less 256 kept for the database and the rest.
+    #[arg(long, env = "OPENIVS_MAX_CONNECTIONS")]
+    max_connections: Option<usize>,
+    /// Seconds a new HTTP connection may take to send its first bytes (the whole HTTP/2 preface).
+    #[arg(long, env = "OPENIVS_HTTP_FIRST_BYTES_TIMEOUT_SECS", default_value_t = 5.0)]
+    http_first_bytes_timeout_secs: f64,
+    /// Seconds an HTTP connection may stay without a byte read or written (keep-alive idle).
+    #[arg(long, env = "OPENIVS_HTTP_IDLE_TIMEOUT_SECS", default_value_t = 60.0)]
+    http_idle_timeout_secs: f64,
+    /// Seconds an HTTP response may wait for a client that does not read before it is disconnected.
+    #[arg(long, env = "OPENIVS_HTTP_SEND_TIMEOUT_SECS", default_value_t = 30.0)]
+    http_send_timeout_secs: f64,
+    /// API connections one address (an IPv6 /64) may hold at once.
+    #[arg(long, env = "OPENIVS_API_MAX_CONNECTIONS_PER_ADDRESS", default_value_t = 256)]
+    api_max_connections_per_address: usize,
+    /// Playback connections one address (an IPv6 /64) may hold at once; raise it for viewers behind
+    /// one large NAT.
+    #[arg(long, env = "OPENIVS_PLAYBACK_MAX_CONNECTIONS_PER_ADDRESS", default_value_t = 1024)]
+    playback_max_connections_per_address: usize,
+}
+
+/// A number of seconds from a flag.
+fn secs(value: f64, flag: &str) -> Result<std::time::Duration> {
+    std::time::Duration::try_from_secs_f64(value)
+        .map_err(|_| anyhow::anyhow!("--{flag} must be a number of seconds >= 0"))
 }
 
 /// jemalloc instead of glibc's malloc: ingest allocates a buffer per media message and a segment
@@ -167,17 +201,26 @@ async fn serve(args: ServeArgs) -> Result<()> {
         tls_cert: args.tls_cert,
         tls_key: args.tls_key,
         ingest_limits: openivs_media::rtmp::Limits {
-            starvation_timeout: std::time::Duration::try_from_secs_f64(args.ingest_starvation_secs)
-                .map_err(|_| anyhow::anyhow!("--ingest-starvation-secs must be a number of seconds >= 0"))?,
+            starvation_timeout: secs(args.ingest_starvation_secs, "ingest-starvation-secs")?,
+            setup_timeout: secs(args.ingest_setup_timeout_secs, "ingest-setup-timeout-secs")?,
+            max_pending_per_address: args.ingest_max_pending_per_address,
             ..Default::default()
         },
+        http: openivs_server::http::Limits {
+            first_bytes_timeout: secs(args.http_first_bytes_timeout_secs, "http-first-bytes-timeout-secs")?,
+            idle_timeout: secs(args.http_idle_timeout_secs, "http-idle-timeout-secs")?,
+            send_timeout: secs(args.http_send_timeout_secs, "http-send-timeout-secs")?,
+            max_per_address: args.api_max_connections_per_address,
+            ..Default::default()
+        },
+        playback_max_per_address: args.playback_max_connections_per_address,
+        max_connections: args.max_connections,
         rate_limits: !args.disable_rate_limits,
         geoip_db: args.geoip_db,
         trusted_proxies: args.trusted_proxies,
         root_key,
         account_id: env("OPENIVS_ACCOUNT_ID"),
-        shutdown_grace: std::time::Duration::try_from_secs_f64(args.shutdown_grace_secs)
-            .map_err(|_| anyhow::anyhow!("--shutdown-grace-secs must be a number of seconds >= 0"))?,
+        shutdown_grace: secs(args.shutdown_grace_secs, "shutdown-grace-secs")?,
     };
     let data_dir = cfg.data_dir.clone();
     let running = openivs_server::app::start(cfg, shutdown_signal()).await?;

@@ -29,6 +29,10 @@ pub struct Options {
     pub rate_limits: bool,
     /// Extra environment variables.
     pub env: Vec<(String, String)>,
+    /// Where the server's log (stderr) goes, appended; the test's own stderr when `None`.
+    pub log_file: Option<PathBuf>,
+    /// A command that runs the server (`["prlimit", "--nofile=1024:1024", "--"]`), if any.
+    pub command_prefix: Vec<String>,
 }
 
 /// A running `openivs serve`, killed on drop.
@@ -113,7 +117,14 @@ impl Server {
     }
 
     fn spawn(&mut self) {
-        let mut cmd = Command::new(binary());
+        let mut cmd = match self.opts.command_prefix.split_first() {
+            Some((program, args)) => {
+                let mut cmd = Command::new(program);
+                cmd.args(args).arg(binary());
+                cmd
+            }
+            None => Command::new(binary()),
+        };
         // A restart keeps the ingest ports, as a real deployment would (they are in ingestEndpoint).
         let again = |url: &str| match url.rsplit_once(':') {
             Some((_, port)) => format!("127.0.0.1:{port}"),
@@ -130,8 +141,17 @@ impl Server {
             .env_remove("OPENIVS_DATA_DIR")
             .env_remove("OPENIVS_RTMPS_LISTEN")
             .env_remove("OPENIVS_RTMP_LISTEN")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+            .stdout(Stdio::piped());
+        match self
+            .opts
+            .log_file
+            .as_ref()
+            .map(|p| std::fs::OpenOptions::new().create(true).append(true).open(p))
+        {
+            Some(Ok(file)) => cmd.stderr(file),
+            Some(Err(e)) => panic!("opening the server's log file: {e}"),
+            None => cmd.stderr(Stdio::inherit()),
+        };
         if !self.opts.rate_limits {
             cmd.arg("--disable-rate-limits");
         }

@@ -6,6 +6,7 @@
 //!
 //! See `docs/architecture.md` (media plane: ingest → hub → readers) and ivs-behaviour.md §3.
 
+pub mod admission;
 pub mod amf0;
 pub mod codec;
 pub mod flv;

@@ -54,6 +54,15 @@ pub struct ServeConfig {
     /// How long requests in flight may take to finish after the shutdown signal; connections still
     /// open then (a stalled or idle-mid-request client) are dropped so the server always stops.
     pub shutdown_grace: Duration,
+    /// Deadlines and per-address cap of the API listener (and of playback when it shares it); its
+    /// `max_connections` is replaced by [`ServeConfig::max_connections`].
+    pub http: crate::http::Limits,
+    /// Connections one address may hold on the playback listener (viewers behind one NAT).
+    pub playback_max_per_address: usize,
+    /// Connections open at once on each listener (API, playback, RTMPS, RTMP); `None` derives it
+    /// from the open-file limit ([`connection_cap`]), so that one flooded listener cannot take the
+    /// descriptors the others need.
+    pub max_connections: Option<usize>,
 }
 
 /// Default of [`ServeConfig::shutdown_grace`].
@@ -64,11 +73,70 @@ pub fn database_path(data_dir: &Path) -> PathBuf {
     data_dir.join("openivs.db")
 }
 
-/// Opens the store of a data dir, creating both if needed.
+/// Opens the store of a data dir, creating both if needed. The data dir and everything in it are
+/// made private to the server's user first ([`make_private`]).
 pub fn open_store(data_dir: &Path) -> Result<SqliteStore> {
-    std::fs::create_dir_all(data_dir).with_context(|| format!("creating data dir {}", data_dir.display()))?;
-    SqliteStore::open(&database_path(data_dir))
-        .with_context(|| format!("opening database in {}", data_dir.display()))
+    let mut dir = std::fs::DirBuilder::new();
+    dir.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut dir, 0o700);
+    dir.create(data_dir).with_context(|| format!("creating data dir {}", data_dir.display()))?;
+    make_private(data_dir);
+    let db = database_path(data_dir);
+    // SQLite gives the WAL and shared-memory files the database file's mode, so creating the database
+    // 0600 makes them 0600 too.
+    if !db.exists() {
+        write_private(&db, "")?;
+    }
+    SqliteStore::open(&db).with_context(|| format!("opening database in {}", data_dir.display()))
+}
+
+/// Makes the data dir and every directory in it 0700, and every file 0600 (issue 16: the database and
+/// its WAL, holding every secret access key, stream key and signing key, were 0644 in a 0755 dir).
+/// An existing install is fixed at start, with a log line saying how many entries were tightened.
+/// Symbolic links are left alone (their target may be anything the operator chose). A failure is
+/// logged, not returned.
+pub fn make_private(data_dir: &Path) {
+    #[cfg(unix)]
+    {
+        let mut fixed = 0usize;
+        // Not fatal (a data dir on a file system without modes, entries of another user): the server
+        // still runs, and says what it could not do.
+        if let Err(e) = tighten(data_dir, &mut fixed) {
+            tracing::warn!(data_dir = %data_dir.display(), error = %e, "could not make everything in the data dir private");
+        }
+        if fixed > 0 {
+            tracing::info!(
+                data_dir = %data_dir.display(),
+                entries = fixed,
+                "tightened permissions in the data dir: directories 0700, files 0600"
+            );
+        }
+    }
+}
+
+#[cfg(unix)]
+fn tighten(path: &Path, fixed: &mut usize) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = std::fs::symlink_metadata(path)?;
+    let want = if meta.is_dir() {
+        0o700
+    } else if meta.is_file() {
+        0o600
+    } else {
+        return Ok(());
+    };
+    if meta.permissions().mode() & 0o777 != want {
+        tracing::debug!(path = %path.display(), mode = format!("{:o}", meta.permissions().mode() & 0o777), "made private");
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(want))?;
+        *fixed += 1;
+    }
+    if meta.is_dir() {
+        for entry in std::fs::read_dir(path)? {
+            tighten(&entry?.path(), fixed)?;
+        }
+    }
+    Ok(())
 }
 
 /// A new access key id (20 characters, like AWS's, with an `OIVS` prefix so it is never mistaken for one).
@@ -172,7 +240,7 @@ pub(crate) fn write_private(path: &Path, text: &str) -> Result<()> {
 /// `AWS_CONFIG_FILE=… AWS_SHARED_CREDENTIALS_FILE=… aws --profile openivs ivs …` needs no other flag.
 fn write_config(path: &Path, endpoint: &str) -> Result<()> {
     let text = format!("[profile {PROFILE}]\nregion = {DEFAULT_REGION}\nendpoint_url = {endpoint}\n");
-    std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+    write_private(path, &text)
 }
 
 /// A running server.
@@ -189,6 +257,7 @@ pub struct Running {
     pub credentials_file: Option<PathBuf>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
     playback_task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    store: Arc<SqliteStore>,
 }
 
 impl Running {
@@ -197,6 +266,10 @@ impl Running {
         self.task.await??;
         if let Some(t) = self.playback_task {
             t.await??;
+        }
+        // A clean stop leaves no WAL behind (it is copied into the database and truncated).
+        if let Err(e) = self.store.checkpoint_at_shutdown().await {
+            tracing::warn!(error = %e, "the checkpoint at shutdown failed; the WAL stays beside the database");
         }
         Ok(())
     }
@@ -226,7 +299,9 @@ pub async fn start(
     cfg: ServeConfig,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<Running> {
-    raise_open_file_limit();
+    let open_files = raise_open_file_limit();
+    let max_connections = cfg.max_connections.unwrap_or_else(|| connection_cap(open_files));
+    tracing::debug!(max_connections, open_files, "connection cap of each listener");
     let store = Arc::new(open_store(&cfg.data_dir)?);
     let account = default_account(store.as_ref(), cfg.account_id.as_deref()).await?;
     let credentials_file = bootstrap_root_key(&cfg, store.as_ref(), &account).await?;
@@ -278,11 +353,18 @@ pub async fn start(
         &[public_host(&cfg, api_addr).trim_matches(['[', ']']).to_string()],
     )?;
     let registry = Arc::new(crate::ingest::Registry::default());
+    let sqlite = store.clone();
     let store: Arc<dyn Store> = store;
     let svc = Arc::new(Service::new(store.clone(), urls, registry.clone(), paging_key, cfg.rate_limits));
     let ingest = Arc::new(crate::ingest::Ingest::new(store.clone(), svc.clone(), registry.clone()));
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let limits = cfg.ingest_limits.clone();
+    let limits = openivs_media::rtmp::Limits { max_connections, ..cfg.ingest_limits.clone() };
+    let api_http = crate::http::Limits { max_connections, ..cfg.http.clone() };
+    let playback_http = crate::http::Limits {
+        max_connections,
+        max_per_address: cfg.playback_max_per_address,
+        ..cfg.http.clone()
+    };
     openivs_media::rtmp::serve(rtmps, Some(tls), ingest.clone(), limits.clone(), stop_rx.clone())?;
     let rtmp_addr = match rtmp {
         Some(l) => Some(openivs_media::rtmp::serve(l, None, ingest, limits, stop_rx.clone())?.local_addr),
@@ -300,7 +382,13 @@ pub async fn start(
             let stopped = async move {
                 let _ = down_rx.wait_for(|down| *down).await;
             };
-            let task = tokio::spawn(crate::http::serve_until(l, crate::playback::router(pb), stopped, grace));
+            let task = tokio::spawn(crate::http::serve_until(
+                l,
+                crate::playback::router(pb),
+                stopped,
+                grace,
+                playback_http,
+            ));
             (crate::api::router(svc), Some(task))
         }
     };
@@ -311,26 +399,54 @@ pub async fn start(
         stop_tx.send_replace(true);
         registry.stop_all();
     };
-    let task = tokio::spawn(crate::http::serve_until(listener, app, shutdown, grace));
-    Ok(Running { api_addr, playback_addr, rtmps_addr, rtmp_addr, credentials_file, task, playback_task })
+    let task = tokio::spawn(crate::http::serve_until(listener, app, shutdown, grace, api_http));
+    Ok(Running {
+        api_addr,
+        playback_addr,
+        rtmps_addr,
+        rtmp_addr,
+        credentials_file,
+        task,
+        playback_task,
+        store: sqlite,
+    })
 }
 
 /// Raises the soft limit on open files to the hard limit, as servers that hold many connections do
 /// (nginx's `worker_rlimit_nofile`; Go's runtime does it at start): every encoder, every viewer's
 /// connection and every live segment sent with sendfile (one memory file each) takes a descriptor,
-/// and the usual soft limit of 1024 would make `accept` fail at a few hundred viewers.
-fn raise_open_file_limit() {
+/// and the usual soft limit of 1024 would make `accept` fail at a few hundred viewers. Returns the
+/// soft limit in effect (1024, the usual default, where it cannot be read).
+fn raise_open_file_limit() -> u64 {
     #[cfg(target_os = "linux")]
     {
         use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
         let Rlimit { current, maximum } = getrlimit(Resource::Nofile);
         if current < maximum {
             match setrlimit(Resource::Nofile, Rlimit { current: maximum, maximum }) {
-                Ok(()) => tracing::debug!(from = ?current, to = ?maximum, "raised the open-file limit"),
+                Ok(()) => {
+                    tracing::debug!(from = ?current, to = ?maximum, "raised the open-file limit");
+                    return maximum.unwrap_or(u64::MAX);
+                }
                 Err(e) => tracing::warn!(error = %e, "could not raise the open-file limit"),
             }
         }
+        current.unwrap_or(u64::MAX)
     }
+    #[cfg(not(target_os = "linux"))]
+    1024
+}
+
+/// Descriptors kept for everything but connections: the database (a writer, four readers, a
+/// checkpointer, each with its WAL and shared-memory files), listeners, memory files of live segments.
+const RESERVED_FILES: u64 = 256;
+
+/// The connection cap of each listener for an open-file limit: a quarter of what is left after
+/// [`RESERVED_FILES`], since four listeners share the limit (192 each at the usual 1,024; issue 16:
+/// 1,100 idle API connections took every descriptor, and with them ingest). Between 64 and 65,536.
+pub fn connection_cap(open_files: u64) -> usize {
+    let each = open_files.saturating_sub(RESERVED_FILES) / 4;
+    usize::try_from(each.clamp(64, 65_536)).unwrap_or(65_536)
 }
 
 /// The address as a client would dial it (`0.0.0.0` becomes `127.0.0.1`).

@@ -1,10 +1,24 @@
 //! The HTTP server loop shared by the API and playback listeners.
 //!
-//! Our own accept loop over hyper-util rather than `axum::serve`, because that one has no header-read
-//! timeout: a client that opens connections and trickles its request line (slowloris) would hold
-//! each connection, and its task and buffers, forever. Here every HTTP/1 connection must deliver its
-//! request headers within [`HEADER_READ_TIMEOUT`]; idle keep-alive connections are held to the same
-//! bound by hyper. HTTP/2 (prior knowledge, for clients that ask) pings idle connections.
+//! Our own accept loop over hyper-util rather than `axum::serve`, because that one bounds neither how
+//! long a client may take nor how many connections it may hold. Every connection here is held to:
+//!
+//! - a deadline for its first bytes ([`Limits::first_bytes_timeout`]): until the protocol is known
+//!   (the whole 24-byte HTTP/2 preface, or the first bytes that are not one), which hyper-util's
+//!   protocol detection waits for without any deadline (issue 16: 100 of 100 silent or half-preface
+//!   connections were still open after 65 s, and 1,100 of them took every descriptor);
+//! - hyper's HTTP/1 header timer ([`HEADER_READ_TIMEOUT`], at most the idle timeout), which also
+//!   runs while an HTTP/1 connection waits for its next request (slowloris, idle keep-alive);
+//! - an idle timeout ([`Limits::idle_timeout`]): no byte read or written for that long closes it
+//!   gracefully (HTTP/2 gets a GOAWAY; its pings are off, so an idle HTTP/2 connection is idle);
+//! - a send timeout ([`Limits::send_timeout`]): a write that cannot proceed for that long (a viewer
+//!   that stopped reading, pinning a segment) closes it;
+//! - caps on connections open at once, per listener and per address (an IPv6 /64; at most half the
+//!   listener's), refused at accept and logged once per address per minute
+//!   ([`openivs_media::admission`]); and at most half the listener's places held by connections
+//!   that have not sent their first bytes yet, the oldest of them closed to make room for a new
+//!   one, so that a flood of silent connections leaves room for clients that talk. Failed accepts
+//!   (out of descriptors) back off up to a second and are logged once a minute with a count.
 //!
 //! Requests carry the peer's address as axum's `ConnectInfo<std::net::SocketAddr>`.
 //!
@@ -14,13 +28,52 @@
 use axum::extract::ConnectInfo;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
+use openivs_media::admission::{AcceptErrors, PerAddress, Tally};
 use std::future::Future;
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 use tower::ServiceExt as _;
 
-/// How long a connection may take to send a request's headers (or stay idle between requests).
+/// The longest an HTTP/1 connection may take to send a request's headers (or wait for its next
+/// request: hyper's timer runs then too).
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What the HTTP/2 connection preface starts with (RFC 9113 §3.4).
+const H2_PREFACE: &[u8; 24] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/// Limits of one HTTP listener.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// From accept until the protocol is known (the first bytes, or the whole HTTP/2 preface).
+    pub first_bytes_timeout: Duration,
+    /// A connection with no byte read or written for this long is closed.
+    pub idle_timeout: Duration,
+    /// A connection whose writes cannot proceed for this long is closed.
+    pub send_timeout: Duration,
+    /// Connections open at once on the listener.
+    pub max_connections: usize,
+    /// Connections open at once per address (IPv6 per /64).
+    pub max_per_address: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            // Any client sends its request (or preface) in its first packet; 5 s is a slow link's
+            // TCP retransmissions and then some.
+            first_bytes_timeout: Duration::from_secs(5),
+            // Above the AWS SDKs' pool idle time (the Rust SDK keeps connections 90 s, JS 5 s in
+            // Node's agent): a pooled connection may be closed under an SDK, which retries it.
+            idle_timeout: Duration::from_secs(60),
+            send_timeout: Duration::from_secs(30),
+            max_connections: 4096,
+            // An office behind one NAT: 100 people with a browser's six connections each, and
+            // room over that.
+            max_per_address: 1024,
+        }
+    }
+}
 
 /// Serves `app` on `listener` until `shutdown` resolves; in-flight requests then get `grace` to
 /// finish before their connections are dropped.
@@ -29,25 +82,30 @@ pub async fn serve_until(
     app: axum::Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
     grace: Duration,
-) -> std::io::Result<()> {
-    serve(listener, app, shutdown, grace, HEADER_READ_TIMEOUT).await
-}
-
-async fn serve(
-    listener: tokio::net::TcpListener,
-    app: axum::Router,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-    grace: Duration,
-    header_read_timeout: Duration,
+    limits: Limits,
 ) -> std::io::Result<()> {
     let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder.http1().timer(TokioTimer::new()).header_read_timeout(header_read_timeout);
     builder
-        .http2()
+        .http1()
         .timer(TokioTimer::new())
-        .keep_alive_interval(Some(Duration::from_secs(20)))
-        .keep_alive_timeout(Duration::from_secs(20));
-    let graceful = GracefulShutdown::new();
+        .header_read_timeout(HEADER_READ_TIMEOUT.min(limits.idle_timeout));
+    // No HTTP/2 pings: the idle timeout closes a connection nobody uses, and pings would count as use.
+    builder.http2().timer(TokioTimer::new());
+    // Tells every connection the server is stopping.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
+    // Connections that have not yet sent their first bytes may hold half the listener's places; past
+    // that, the oldest of them is closed to make room. A flood of silent connections (from any number
+    // of addresses) then churns through its half and leaves the other half to clients that talk,
+    // which send their request within a round trip of connecting and so are never the oldest.
+    let mut silent = Silent::new((limits.max_connections / 2).max(1));
+    // One address may hold half the places too, so that one host never fills a listener alone.
+    let per_address = PerAddress::new(limits.max_per_address.min(limits.max_connections / 2));
+    let over_address_cap = Arc::new(Tally::new("HTTP connections refused over the per-address cap"));
+    let over_listener_cap = Arc::new(Tally::new("HTTP connections refused over the listener's cap"));
+    over_address_cap.flush_periodically();
+    over_listener_cap.flush_periodically();
+    let mut errors = AcceptErrors::default();
     // Connection tasks, so the ones still open after the grace period can be aborted.
     let mut conns = tokio::task::JoinSet::new();
     tokio::pin!(shutdown);
@@ -56,41 +114,182 @@ async fn serve(
             accepted = listener.accept() => match accepted {
                 Ok(conn) => conn,
                 Err(e) => {
-                    // Out of file descriptors and the like: back off instead of spinning.
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    tokio::time::sleep(errors.failed("HTTP", &e)).await;
                     continue;
                 }
             },
             () = &mut shutdown => break,
         };
+        errors.succeeded();
         while conns.try_join_next().is_some() {}
+        let Some(address_slot) = per_address.try_acquire(peer.ip()) else {
+            if over_address_cap.note(peer.ip(), Instant::now()) {
+                tracing::warn!(%peer, "too many HTTP connections from this address; closing new ones (counted for a minute)");
+            }
+            continue;
+        };
+        let Ok(permit) = slots.clone().try_acquire_owned() else {
+            if over_listener_cap.note(peer.ip(), Instant::now()) {
+                tracing::warn!(%peer, "too many HTTP connections; closing new ones (counted per address for a minute)");
+            }
+            continue;
+        };
+        let evict = silent.admit();
         let _ = stream.set_nodelay(true);
-        let stream = file_backed::Conn::new(stream);
         let app = app.clone();
         let service = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
             req.extensions_mut().insert(ConnectInfo(peer));
             app.clone().oneshot(req)
         });
-        let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
-        let conn = graceful.watch(conn);
+        let (builder, limits, mut stop) = (builder.clone(), limits.clone(), stop_rx.clone());
         conns.spawn(async move {
-            // Errors here are the client's (reset, timeout, malformed request): nothing to report.
-            let _ = conn.await;
+            let _held = (address_slot, permit);
+            let first = tokio::time::timeout(limits.first_bytes_timeout, first_bytes(&stream));
+            let prefix = tokio::select! {
+                read = first => match read {
+                    Ok(Ok(prefix)) => prefix,
+                    _ => return,
+                },
+                () = evict.notified() => return,
+                _ = stop.wait_for(|s| *s) => return,
+            };
+            drop(evict);
+            let activity = Arc::new(Activity::new());
+            let stream = file_backed::Conn::new(stream, prefix, activity.clone());
+            let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
+            tokio::pin!(conn);
+            // Errors of the connection are the client's (reset, timeout, malformed request): nothing
+            // to report.
+            tokio::select! {
+                _ = conn.as_mut() => return,
+                why = activity.expired(limits.idle_timeout, limits.send_timeout) => {
+                    tracing::debug!(%peer, why, "HTTP connection closed");
+                    if why != IDLE {
+                        return;
+                    }
+                }
+                _ = stop.wait_for(|s| *s) => {}
+            }
+            // Idle, or the server is stopping: HTTP/2 is told so (GOAWAY), HTTP/1 closes once the
+            // request in flight (if any) is answered. A client that takes nothing more for the send
+            // timeout is dropped; the server's shutdown grace drops the rest.
+            conn.as_mut().graceful_shutdown();
+            let _ = tokio::time::timeout(limits.send_timeout.max(Duration::from_secs(1)), conn).await;
         });
     }
     drop(listener);
-    tokio::select! {
-        () = graceful.shutdown() => {}
-        () = tokio::time::sleep(grace) => {
-            tracing::warn!(
-                grace_secs = grace.as_secs_f64(),
-                "requests still open after the shutdown grace period; dropping them"
-            );
-        }
+    stop_tx.send_replace(true);
+    let drained = async { while conns.join_next().await.is_some() {} };
+    if tokio::time::timeout(grace, drained).await.is_err() {
+        tracing::warn!(
+            grace_secs = grace.as_secs_f64(),
+            "requests still open after the shutdown grace period; dropping them"
+        );
     }
     conns.shutdown().await;
     Ok(())
+}
+
+/// The connections that have not sent their first bytes yet, oldest first, each as the signal that
+/// closes it; a connection that leaves this state drops its signal, so a dead entry is one that left.
+struct Silent {
+    queue: std::collections::VecDeque<std::sync::Weak<tokio::sync::Notify>>,
+    cap: usize,
+}
+
+impl Silent {
+    fn new(cap: usize) -> Self {
+        Silent { queue: std::collections::VecDeque::new(), cap }
+    }
+
+    /// Counts a new connection as silent, closing the oldest silent one if there are `cap` already;
+    /// the new one's signal.
+    fn admit(&mut self) -> Arc<tokio::sync::Notify> {
+        if self.queue.len() >= self.cap {
+            self.queue.retain(|w| w.strong_count() > 0);
+            while self.queue.len() >= self.cap {
+                if let Some(oldest) = self.queue.pop_front().and_then(|w| w.upgrade()) {
+                    // Stored if its task is not waiting yet, so it cannot be missed.
+                    oldest.notify_one();
+                }
+            }
+        }
+        let signal = Arc::new(tokio::sync::Notify::new());
+        self.queue.push_back(Arc::downgrade(&signal));
+        signal
+    }
+}
+
+/// Reads until the protocol is known: the whole HTTP/2 preface, or bytes that are not one (HTTP/1,
+/// whose header timer hyper runs). The bytes read are handed back, to be read again by hyper.
+async fn first_bytes(stream: &tokio::net::TcpStream) -> std::io::Result<Vec<u8>> {
+    let mut buf = Vec::with_capacity(H2_PREFACE.len());
+    let mut chunk = [0u8; 24];
+    while buf.len() < H2_PREFACE.len() && H2_PREFACE.starts_with(&buf) {
+        stream.readable().await?;
+        let want = H2_PREFACE.len() - buf.len();
+        match stream.try_read(&mut chunk[..want]) {
+            Ok(0) => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(buf)
+}
+
+/// When a connection last made progress, in milliseconds since it was accepted.
+struct Activity {
+    start: Instant,
+    /// Last byte read or written.
+    last: AtomicU64,
+    /// When a write first could not proceed, if it still cannot ([`NOT_BLOCKED`] otherwise).
+    blocked: AtomicU64,
+}
+
+const NOT_BLOCKED: u64 = u64::MAX;
+
+/// Why [`Activity::expired`] resolved when nothing was read or written for the idle timeout.
+const IDLE: &str = "idle";
+
+impl Activity {
+    fn new() -> Self {
+        Activity { start: Instant::now(), last: AtomicU64::new(0), blocked: AtomicU64::new(NOT_BLOCKED) }
+    }
+
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX - 1)
+    }
+
+    fn progressed(&self) {
+        self.last.store(self.now_ms(), Ordering::Relaxed);
+        self.blocked.store(NOT_BLOCKED, Ordering::Relaxed);
+    }
+
+    fn write_blocked(&self) {
+        let _ =
+            self.blocked.compare_exchange(NOT_BLOCKED, self.now_ms(), Ordering::Relaxed, Ordering::Relaxed);
+    }
+
+    /// Resolves when the connection has been idle for `idle` or unable to write for `send`.
+    async fn expired(&self, idle: Duration, send: Duration) -> &'static str {
+        let (idle, send) = (idle.as_millis() as u64, send.as_millis() as u64);
+        loop {
+            let now = self.now_ms();
+            let idle_at = self.last.load(Ordering::Relaxed).saturating_add(idle);
+            let blocked = self.blocked.load(Ordering::Relaxed);
+            let send_at = if blocked == NOT_BLOCKED { NOT_BLOCKED } else { blocked.saturating_add(send) };
+            if now >= idle_at {
+                return IDLE;
+            }
+            if now >= send_at {
+                return "send timed out";
+            }
+            // A write may block after this look: wake by then to see it.
+            let next = idle_at.min(send_at).min(now.saturating_add(send.max(1)));
+            tokio::time::sleep_until((self.start + Duration::from_millis(next)).into()).await;
+        }
+    }
 }
 
 pub mod file_backed {
@@ -233,15 +432,21 @@ pub mod file_backed {
         file.clone().map(|f| (f, offset))
     }
 
-    /// A TCP connection that sends registered buffers with `sendfile` (everything else as usual).
+    /// A TCP connection that sends registered buffers with `sendfile` (everything else as usual),
+    /// first hands out the bytes the accept loop read to learn the protocol, and notes its progress
+    /// for the idle and send timeouts.
     pub struct Conn {
         tcp: TcpStream,
+        prefix: Vec<u8>,
+        /// How much of `prefix` has been read.
+        read: usize,
+        activity: Arc<super::Activity>,
     }
 
     impl Conn {
-        /// Wraps an accepted connection.
-        pub fn new(tcp: TcpStream) -> Self {
-            Conn { tcp }
+        /// Wraps an accepted connection from which `prefix` was already read.
+        pub(super) fn new(tcp: TcpStream, prefix: Vec<u8>, activity: Arc<super::Activity>) -> Self {
+            Conn { tcp, prefix, read: 0, activity }
         }
 
         /// Sends `len` bytes of `file` from `offset` once the socket is writable.
@@ -304,7 +509,19 @@ pub mod file_backed {
             cx: &mut Context<'_>,
             buf: &mut ReadBuf<'_>,
         ) -> Poll<io::Result<()>> {
-            Pin::new(&mut self.get_mut().tcp).poll_read(cx, buf)
+            let this = self.get_mut();
+            if this.read < this.prefix.len() {
+                let n = buf.remaining().min(this.prefix.len() - this.read);
+                buf.put_slice(&this.prefix[this.read..this.read + n]);
+                this.read += n;
+                return Poll::Ready(Ok(()));
+            }
+            let before = buf.filled().len();
+            let polled = Pin::new(&mut this.tcp).poll_read(cx, buf);
+            if buf.filled().len() > before {
+                this.activity.progressed();
+            }
+            polled
         }
     }
 
@@ -319,6 +536,31 @@ pub mod file_backed {
             bufs: &[IoSlice<'_>],
         ) -> Poll<io::Result<usize>> {
             let this = self.get_mut();
+            let polled = this.write_some(cx, bufs);
+            match &polled {
+                Poll::Ready(Ok(n)) if *n > 0 => this.activity.progressed(),
+                Poll::Pending => this.activity.write_blocked(),
+                _ => {}
+            }
+            polled
+        }
+
+        fn is_write_vectored(&self) -> bool {
+            true
+        }
+
+        fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Pin::new(&mut self.get_mut().tcp).poll_flush(cx)
+        }
+
+        fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Pin::new(&mut self.get_mut().tcp).poll_shutdown(cx)
+        }
+    }
+
+    impl Conn {
+        fn write_some(&mut self, cx: &mut Context<'_>, bufs: &[IoSlice<'_>]) -> Poll<io::Result<usize>> {
+            let this = self;
             let Some(first) = bufs.iter().position(|b| !b.is_empty()) else {
                 return Poll::Ready(Ok(0));
             };
@@ -334,159 +576,9 @@ pub mod file_backed {
             }
             Pin::new(&mut this.tcp).poll_write_vectored(cx, &bufs[first..end])
         }
-
-        fn is_write_vectored(&self) -> bool {
-            true
-        }
-
-        fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-            Pin::new(&mut self.get_mut().tcp).poll_flush(cx)
-        }
-
-        fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-            Pin::new(&mut self.get_mut().tcp).poll_shutdown(cx)
-        }
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use axum::routing::get;
-    use std::net::SocketAddr;
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    use tokio::net::TcpStream;
-
-    async fn start(
-        header_timeout: Duration,
-        grace: Duration,
-    ) -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
-        let app = axum::Router::new()
-            .route("/peer", get(|ConnectInfo(peer): ConnectInfo<SocketAddr>| async move { peer.to_string() }))
-            .route(
-                "/slow",
-                get(|| async {
-                    tokio::time::sleep(Duration::from_millis(300)).await;
-                    "done"
-                }),
-            );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(serve(listener, app, async move { drop(rx.await) }, grace, header_timeout));
-        (addr, tx)
-    }
-
-    async fn get_once(addr: SocketAddr, path: &str) -> String {
-        let mut s = TcpStream::connect(addr).await.unwrap();
-        let req = format!("GET {path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n");
-        s.write_all(req.as_bytes()).await.unwrap();
-        let mut out = String::new();
-        s.read_to_string(&mut out).await.unwrap();
-        out
-    }
-
-    /// A registered body (whole, a slice of it, after unregistering) arrives byte for byte, on
-    /// keep-alive connections, next to small unregistered ones.
-    #[tokio::test]
-    async fn registered_bodies_arrive_whole() {
-        use axum::body::Bytes;
-        let data: Bytes = (0..3_000_000u32).map(|i| (i % 251) as u8).collect::<Vec<u8>>().into();
-        let registration = file_backed::register(&data);
-        let (whole, slice) = (data.clone(), data.slice(100_001..2_500_000));
-        let app = axum::Router::new()
-            .route("/whole", get(move || async move { whole.clone() }))
-            .route("/slice", get(move || async move { slice.clone() }))
-            .route("/small", get(|| async { "small" }));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (_tx, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(serve(
-            listener,
-            app,
-            async move { drop(rx.await) },
-            Duration::from_secs(1),
-            HEADER_READ_TIMEOUT,
-        ));
-        let mut s = TcpStream::connect(addr).await.unwrap();
-        // A slow reader: the socket fills and sendfile goes on where it stopped.
-        let mut check = async |path: &str, want: &[u8]| {
-            s.write_all(format!("GET {path} HTTP/1.1\r\nhost: x\r\n\r\n").as_bytes()).await.unwrap();
-            let mut head = Vec::new();
-            while !head.ends_with(b"\r\n\r\n") {
-                head.push(s.read_u8().await.unwrap());
-            }
-            let head = String::from_utf8(head).unwrap();
-            assert!(head.starts_with("HTTP/1.1 200"), "{head}");
-            assert!(head.contains(&format!("content-length: {}\r\n", want.len())), "{head}");
-            let mut body = vec![0; want.len()];
-            for chunk in body.chunks_mut(200_000) {
-                s.read_exact(chunk).await.unwrap();
-                tokio::time::sleep(Duration::from_millis(2)).await;
-            }
-            assert!(body == want, "{path}: the body differs");
-        };
-        assert!(!file_backed::file_made(&data), "no file before the buffer is first sent");
-        let before = file_backed::sent_bytes();
-        check("/whole", &data).await;
-        if cfg!(target_os = "linux") {
-            assert!(file_backed::sent_bytes() - before >= data.len() as u64, "not sent with sendfile");
-            assert!(file_backed::file_made(&data));
-        }
-        check("/small", b"small").await;
-        check("/slice", &data[100_001..2_500_000]).await;
-        drop(registration);
-        check("/whole", &data).await;
-    }
-
-    #[tokio::test]
-    async fn requests_see_the_peer_address() {
-        let (addr, _stop) = start(Duration::from_secs(5), Duration::from_secs(1)).await;
-        let mut s = TcpStream::connect(addr).await.unwrap();
-        let local = s.local_addr().unwrap();
-        s.write_all(b"GET /peer HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n").await.unwrap();
-        let mut out = String::new();
-        s.read_to_string(&mut out).await.unwrap();
-        assert!(out.starts_with("HTTP/1.1 200"), "{out}");
-        assert!(out.ends_with(&local.to_string()), "{out}");
-    }
-
-    #[tokio::test]
-    async fn a_connection_that_never_finishes_its_headers_is_closed() {
-        let (addr, _stop) = start(Duration::from_millis(300), Duration::from_secs(1)).await;
-        let mut slow = TcpStream::connect(addr).await.unwrap();
-        slow.write_all(b"GET /peer HTTP/1.1\r\nhost: x\r\n").await.unwrap();
-        // Others are served meanwhile.
-        assert!(get_once(addr, "/peer").await.starts_with("HTTP/1.1 200"));
-        let mut buf = Vec::new();
-        let read = tokio::time::timeout(Duration::from_secs(10), slow.read_to_end(&mut buf)).await;
-        let closed = matches!(read, Ok(Ok(_)) | Ok(Err(_)));
-        assert!(closed, "the stalled connection is still open");
-        assert!(!String::from_utf8_lossy(&buf).contains("200 OK"), "{buf:?}");
-    }
-
-    #[tokio::test]
-    async fn shutdown_lets_requests_in_flight_finish() {
-        let (addr, stop) = start(Duration::from_secs(5), Duration::from_secs(5)).await;
-        let slow = tokio::spawn(get_once(addr, "/slow"));
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        stop.send(()).unwrap();
-        let out = slow.await.unwrap();
-        assert!(out.starts_with("HTTP/1.1 200") && out.ends_with("done"), "{out}");
-        // The listener is gone.
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        assert!(TcpStream::connect(addr).await.is_err());
-    }
-
-    #[tokio::test]
-    async fn shutdown_drops_stalled_connections_after_the_grace_period() {
-        let (addr, stop) = start(Duration::from_secs(60), Duration::from_millis(200)).await;
-        let mut stalled = TcpStream::connect(addr).await.unwrap();
-        stalled.write_all(b"GET /peer HTTP/1.1\r\nhost: x\r\n").await.unwrap();
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        stop.send(()).unwrap();
-        let mut buf = Vec::new();
-        let read = tokio::time::timeout(Duration::from_secs(10), stalled.read_to_end(&mut buf)).await;
-        assert!(matches!(read, Ok(Ok(_)) | Ok(Err(_))), "the stalled connection outlived the grace period");
-    }
-}
+#[path = "http_tests.rs"]
+mod tests;

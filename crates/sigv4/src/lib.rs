@@ -65,7 +65,7 @@ pub use sign::{
     Credentials, NEVER_SIGNED, PayloadSigning, PresignOutput, SignError, SigningOutput, SigningParams,
     presign, sign,
 };
-pub use verify::{MAX_CLOCK_SKEW, MAX_PRESIGN_EXPIRES_SECS, verify, verify_with_key};
+pub use verify::{MAX_CLOCK_SKEW, MAX_PRESIGN_EXPIRES_SECS, check_before_body, verify, verify_with_key};
 
 /// The only algorithm name SigV4 (as opposed to SigV4a) uses.
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";

@@ -47,6 +47,10 @@ pub struct ParsedAuth {
     pub location: AuthLocation,
 }
 
+/// Headers that must not repeat.
+const SINGLE_HEADERS: [&str; 4] =
+    ["Authorization", "X-Amz-Date", "X-Amz-Content-Sha256", "X-Amz-Security-Token"];
+
 /// The three fields both forms carry, still as sent.
 struct Fields {
     credential: String,
@@ -60,7 +64,16 @@ struct Fields {
 /// `X-Amz-Credential` or `X-Amz-Signature` is a presigned URL; with neither the error is
 /// [`AuthError::MissingAuthentication`]. A request carrying both is rejected, since it is
 /// ambiguous which one was meant.
+///
+/// A request that repeats `Authorization`, `X-Amz-Date`, `X-Amz-Content-Sha256` or
+/// `X-Amz-Security-Token` is rejected too: taking the first (as a plain header look-up would) lets
+/// a proxy and the server disagree on which one was checked.
 pub fn parse_authorization(headers: &[(&str, &str)], raw_query: &str) -> Result<ParsedAuth, AuthError> {
+    for name in SINGLE_HEADERS {
+        if headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)).nth(1).is_some() {
+            return Err(AuthError::malformed(format!("The request has more than one '{name}' header.")));
+        }
+    }
     let query = decode_query(raw_query);
     let presigned = query
         .iter()

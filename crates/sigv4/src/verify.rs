@@ -6,9 +6,8 @@
 
 use std::time::{Duration, SystemTime};
 
-use crate::UNSIGNED_PAYLOAD;
 use crate::canonical::{
-    canonical_headers, canonical_query_string, canonical_request, canonical_uri, hashed_payload,
+    canonical_headers, canonical_query_string, canonical_request, canonical_uri,
     presigned_canonical_query_string, sha256_hex, signed_headers_line,
 };
 use crate::date::{format_amz_date, format_date_stamp};
@@ -45,10 +44,8 @@ pub fn verify_with_key(
     req: &HttpRequest<'_>,
     now: SystemTime,
 ) -> Result<(), AuthError> {
-    check_host_signed(auth)?;
-    check_scope_date(auth)?;
-    check_time(auth, now)?;
-    let payload = payload_hash(auth, req)?;
+    check_before_body(auth, now)?;
+    let payload = payload_hash(req)?;
     let creq = rebuild_canonical_request(auth, req, &payload);
     let sts = string_to_sign(&format_amz_date(auth.request_time), &auth.scope.to_string(), &creq);
     // ring compares the recomputed HMAC with the one sent in constant time.
@@ -57,6 +54,16 @@ pub fn verify_with_key(
     } else {
         Err(AuthError::SignatureMismatch { canonical_request: creq, string_to_sign: sts })
     }
+}
+
+/// The checks that need neither the body nor the secret: `host` signed, the scope's date that of
+/// the request time, the request time within its window. A server runs them (after
+/// [`crate::parse_authorization`] and its key look-up) before it reads the body, so that a stale or
+/// malformed request costs it no body bytes; [`verify`] runs them again.
+pub fn check_before_body(auth: &ParsedAuth, now: SystemTime) -> Result<(), AuthError> {
+    check_host_signed(auth)?;
+    check_scope_date(auth)?;
+    check_time(auth, now)
 }
 
 /// Without `host` in the signature, a request signed for one endpoint would verify at any
@@ -128,24 +135,17 @@ fn expired(location: AuthLocation, t: SystemTime, latest: SystemTime, now: Syste
     AuthError::Expired { detail }
 }
 
-/// The hashed payload the client signed. If it signed `x-amz-content-sha256`, that value
-/// is the hashed payload; whenever the header is present and not `UNSIGNED-PAYLOAD`, it
-/// must also be the real hash of the body, or the body was swapped after signing.
-fn payload_hash(auth: &ParsedAuth, req: &HttpRequest<'_>) -> Result<String, AuthError> {
+/// The hashed payload: always the SHA-256 of the body received. `x-amz-content-sha256`, when sent,
+/// must be that same hash; `UNSIGNED-PAYLOAD` is an S3 feature, and accepting it here would let a
+/// signed request's body be swapped for the 15 minutes its signature stays valid (issue 16). AWS's
+/// non-S3 services hash the body whatever the header says, so a client that signs
+/// `UNSIGNED-PAYLOAD` fails there too.
+fn payload_hash(req: &HttpRequest<'_>) -> Result<String, AuthError> {
     let body_hash = sha256_hex(req.body);
-    let declared = header(req.headers, "x-amz-content-sha256").map(str::trim);
-    if let Some(value) = declared
-        && value != UNSIGNED_PAYLOAD
-        && !value.eq_ignore_ascii_case(&body_hash)
-    {
-        return Err(AuthError::ContentSha256Mismatch);
+    match header(req.headers, "x-amz-content-sha256").map(str::trim) {
+        Some(value) if !value.eq_ignore_ascii_case(&body_hash) => Err(AuthError::ContentSha256Mismatch),
+        _ => Ok(body_hash),
     }
-    let signed = auth.signed_headers.iter().any(|name| name == "x-amz-content-sha256");
-    let used = if signed { declared } else { None };
-    Ok(match used {
-        Some(value) => hashed_payload(req.body, Some(value)),
-        None => body_hash,
-    })
 }
 
 fn rebuild_canonical_request(auth: &ParsedAuth, req: &HttpRequest<'_>, payload: &str) -> String {

@@ -213,11 +213,29 @@ fn content_sha256_is_signed_and_checked() {
 }
 
 #[test]
-fn an_unsigned_payload_leaves_the_body_out() {
+fn an_unsigned_payload_is_refused_as_non_s3_services_do() {
+    // Validly signed over `UNSIGNED-PAYLOAD`, with the body it was sent with or with another.
     let mut sent = Sent::new("POST", "/PutMetadata", "", b"abc").signed(PayloadSigning::Unsigned);
-    assert!(sent.check().is_ok());
+    assert_eq!(sent.check(), Err(AuthError::ContentSha256Mismatch));
     sent.body = b"other body".to_vec();
-    assert!(sent.check().is_ok());
+    assert_eq!(sent.check(), Err(AuthError::ContentSha256Mismatch));
+}
+
+#[test]
+fn a_repeated_authorization_or_date_header_is_refused() {
+    let sent = create_channel();
+    let authz = sent
+        .header_refs()
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+        .map(|(_, v)| v.to_string())
+        .expect("signed");
+    let mut twice = create_channel();
+    twice.headers.push(("Authorization".to_owned(), authz.replace("Signature=", "Signature=0")));
+    assert!(matches!(twice.check(), Err(AuthError::Malformed(m)) if m.contains("'Authorization'")));
+    let mut dates = create_channel();
+    dates.headers.push(("x-amz-date".to_owned(), "20150830T123600Z".to_owned()));
+    assert!(matches!(dates.check(), Err(AuthError::Malformed(m)) if m.contains("'X-Amz-Date'")));
 }
 
 #[test]

@@ -39,6 +39,18 @@ impl<'a> Signer<'a> {
 
     /// The headers of a JSON POST to `target` (host, content-length, content-type), signed.
     fn headers(&self, s: &Server, target: &str, body: &[u8]) -> Vec<(String, String)> {
+        self.headers_with(s, target, body, openivs_sigv4::PayloadSigning::Hashed, None)
+    }
+
+    /// Like [`Self::headers`], signing the payload as `payload` and with a session token if given.
+    fn headers_with(
+        &self,
+        s: &Server,
+        target: &str,
+        body: &[u8],
+        payload: openivs_sigv4::PayloadSigning,
+        session_token: Option<&str>,
+    ) -> Vec<(String, String)> {
         let mut all: Vec<(String, String)> = vec![
             ("host".into(), s.authority().into()),
             ("content-length".into(), body.len().to_string()),
@@ -47,8 +59,9 @@ impl<'a> Signer<'a> {
         let hdrs: Vec<(&str, &str)> = all.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         let (path, query) = target.split_once('?').unwrap_or((target, ""));
         let req = openivs_sigv4::HttpRequest { method: "POST", path, query, headers: &hdrs, body };
-        let params = self.params();
-        let out = openivs_sigv4::sign(&req, &params, openivs_sigv4::PayloadSigning::Hashed).expect("sign");
+        let mut params = self.params();
+        params.credentials.session_token = session_token;
+        let out = openivs_sigv4::sign(&req, &params, payload).expect("sign");
         all.extend(out.headers.into_iter().map(|(k, v)| (k.to_string(), v)));
         all
     }
@@ -180,6 +193,49 @@ async fn body_changed_after_signing_is_refused() {
     let r = raw_send(s.authority(), "POST", "/CreateChannel", &headers, signed_body);
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     assert_eq!(channel_count(&s).await, 1);
+}
+
+#[tokio::test]
+async fn an_unsigned_payload_is_refused_so_a_body_cannot_be_swapped() {
+    let s = Server::start();
+    let signed_body = br#"{"name":"good"}"#;
+    let unsigned = openivs_sigv4::PayloadSigning::Unsigned;
+    let headers = Signer::root(&s).headers_with(&s, "/CreateChannel", signed_body, unsigned, None);
+    for body in [&signed_body[..], br#"{"name":"evil"}"#] {
+        let r = raw_send(s.authority(), "POST", "/CreateChannel", &headers, body);
+        assert_refused(&r, "InvalidSignatureException", "x-amz-content-sha256");
+    }
+    assert_eq!(channel_count(&s).await, 0);
+    // The payload's hash in the header, as the JavaScript SDK sends it, is fine.
+    let hashed = openivs_sigv4::PayloadSigning::HashedWithHeader;
+    let headers = Signer::root(&s).headers_with(&s, "/CreateChannel", signed_body, hashed, None);
+    let r = raw_send(s.authority(), "POST", "/CreateChannel", &headers, signed_body);
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+}
+
+#[tokio::test]
+async fn a_second_authorization_header_is_refused() {
+    let s = Server::start();
+    let body = br#"{"name":"x"}"#;
+    let mut headers = Signer::root(&s).headers(&s, "/CreateChannel", body);
+    let other = Signer { secret: "not-the-secret", ..Signer::root(&s) }.headers(&s, "/CreateChannel", body);
+    let (_, second) = other.into_iter().find(|(k, _)| k == "authorization").expect("authorization");
+    headers.push(("authorization".into(), second));
+    let r = raw_send(s.authority(), "POST", "/CreateChannel", &headers, body);
+    assert_refused(&r, "IncompleteSignatureException", "more than one 'Authorization'");
+    assert_eq!(channel_count(&s).await, 0);
+}
+
+#[tokio::test]
+async fn a_session_token_on_a_long_term_key_is_refused() {
+    let s = Server::start();
+    let body = br#"{"name":"x"}"#;
+    let hashed = openivs_sigv4::PayloadSigning::Hashed;
+    let headers =
+        Signer::root(&s).headers_with(&s, "/CreateChannel", body, hashed, Some("FwoGZXIvYXdzEXAMPLE"));
+    let r = raw_send(s.authority(), "POST", "/CreateChannel", &headers, body);
+    assert_refused(&r, "UnrecognizedClientException", "security token included in the request is invalid");
+    assert_eq!(channel_count(&s).await, 0);
 }
 
 /// A presigned `POST /CreateChannel` URL's target, and the headers to send with it.

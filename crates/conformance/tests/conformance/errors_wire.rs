@@ -165,15 +165,26 @@ async fn oversize_body_is_413_and_the_server_carries_on() {
     assert_eq!(r.status, 413, "{}", &text(&r)[..text(&r).len().min(200)]);
     assert_request_id(&r);
 
-    // Chunked, so the size is only known while reading.
+    // Chunked, so the size is only known while reading; signed, as no body byte is read before the
+    // headers are authenticated.
     let mut chunked = format!("{:x}\r\n", big.len()).into_bytes();
     chunked.extend_from_slice(big.as_bytes());
     chunked.extend_from_slice(b"\r\n0\r\n\r\n");
-    let headers = vec![
+    let mut headers = vec![
         ("host".to_string(), s.authority().to_string()),
         ("transfer-encoding".to_string(), "chunked".to_string()),
         (JSON.0.to_string(), JSON.1.to_string()),
     ];
+    let signed = conformance::sign_headers(
+        &s,
+        "POST",
+        "/CreateChannel",
+        &headers,
+        big.as_bytes(),
+        conformance::REGION,
+        "ivs",
+    );
+    headers.extend(signed);
     let r = conformance::raw_send(s.authority(), "POST", "/CreateChannel", &headers, &chunked);
     assert_eq!(r.status, 413, "{}", &text(&r)[..text(&r).len().min(200)]);
 

@@ -8,6 +8,7 @@ mod common;
 mod configurations;
 mod durability;
 mod errors_wire;
+mod hardening;
 mod official_clients;
 mod pagination;
 mod playback_keys;

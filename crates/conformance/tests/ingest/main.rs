@@ -5,6 +5,7 @@
 
 mod attempts;
 mod control;
+mod flood;
 mod publish;
 
 use aws_sdk_ivs::Client;

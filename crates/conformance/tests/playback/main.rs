@@ -8,6 +8,7 @@ mod access;
 mod fmp4;
 mod low_latency;
 mod metadata;
+mod stalled;
 
 use aws_sdk_ivs::Client;
 use conformance::Server;

@@ -27,15 +27,24 @@ pub struct Limits {
     pub max_duration: Duration,
     /// Connections served at once per listener; more are closed at accept.
     pub max_connections: usize,
+    /// Connections one address (an IPv6 /64) may hold at once before they publish; more are closed
+    /// at accept. Publishing encoders do not count.
+    pub max_pending_per_address: usize,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            setup_timeout: Duration::from_secs(10),
+            // A real encoder needs well under a second (TLS, handshake, connect, publish: four round
+            // trips); 5 s leaves room for a slow link while a silent connection holds its slot half
+            // as long as it did with 10 s.
+            setup_timeout: Duration::from_secs(5),
             starvation_timeout: Duration::from_secs(30),
             max_duration: Duration::from_secs(48 * 3600),
             max_connections: 4096,
+            // Encoders that connect at once from one address: a studio behind one NAT. Silent
+            // connections from 10 addresses then hold at most 160 slots.
+            max_pending_per_address: 16,
         }
     }
 }

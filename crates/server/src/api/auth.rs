@@ -1,14 +1,18 @@
 //! Authentication (SigV4, by `openivs-sigv4`) and authorization (a key's allowed actions).
 //!
-//! Cheap checks run before any I/O: the signature must parse, be for service `ivs` and a well-formed
-//! region; only then is the key looked up (cached for a few seconds) and the signature recomputed and
-//! compared in constant time. A refused request changes nothing. The region of the signature's scope
-//! selects which resources the caller sees, with the key's account.
+//! In two steps, so that no body byte is read for a request that cannot be authentic (issue 16: 1,000
+//! stalled unsigned bodies took the server from 36 to 307 MiB). [`Authenticator::authenticate_head`]
+//! runs on the headers alone: the signature must parse, be for service `ivs` and a well-formed
+//! region, carry no session token (openivs has only long-term keys; AWS refuses a token it did not
+//! issue the same way), name a known key (cached for a few seconds), and be dated within the
+//! window. Then the body is read, and [`Authenticator::authenticate_body`] recomputes the signature
+//! over it and compares in constant time. A refused request changes nothing. The region of the
+//! signature's scope selects which resources the caller sees, with the key's account.
 
 use super::error::ApiError;
 use crate::control::Ctx;
 use crate::store::{ApiKey, Scope, Store};
-use openivs_sigv4::{HttpRequest, parse_authorization, verify};
+use openivs_sigv4::{HttpRequest, ParsedAuth, check_before_body, parse_authorization, verify};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -53,9 +57,9 @@ impl Authenticator {
         Ok(key)
     }
 
-    /// Authenticates a request and checks that its key may call `action` (`ivs:CreateChannel`).
-    pub async fn authenticate(&self, req: &HttpRequest<'_>, action: &str) -> Result<Ctx, ApiError> {
-        let auth = parse_authorization(req.headers, req.query)?;
+    /// The checks on a request's headers (and query): see the module's documentation.
+    pub async fn authenticate_head(&self, headers: &[(&str, &str)], query: &str) -> Result<Head, ApiError> {
+        let auth = parse_authorization(headers, query)?;
         if auth.scope.service != "ivs" {
             return Err(ApiError::common(
                 403,
@@ -73,15 +77,33 @@ impl Authenticator {
                 format!("Invalid region in credential scope: '{}'", auth.scope.region),
             ));
         }
-        let Some(key) = self.key(&auth.access_key_id).await? else {
-            return Err(ApiError::common(
+        let unrecognized = || {
+            ApiError::common(
                 403,
                 "UnrecognizedClientException",
                 "The security token included in the request is invalid.",
-            ));
+            )
         };
-        let now = std::time::SystemTime::now();
-        if let Err(e) = verify(&auth, &key.secret_access_key, req, now) {
+        if auth.session_token.is_some() {
+            return Err(unrecognized());
+        }
+        let Some(key) = self.key(&auth.access_key_id).await? else {
+            return Err(unrecognized());
+        };
+        check_before_body(&auth, std::time::SystemTime::now())?;
+        Ok(Head { auth, key })
+    }
+
+    /// Verifies the signature of a request whose headers passed [`Self::authenticate_head`], over its
+    /// body, and checks that its key may call `action` (`ivs:CreateChannel`).
+    pub fn authenticate_body(
+        &self,
+        head: Head,
+        req: &HttpRequest<'_>,
+        action: &str,
+    ) -> Result<Ctx, ApiError> {
+        let Head { auth, key } = head;
+        if let Err(e) = verify(&auth, &key.secret_access_key, req, std::time::SystemTime::now()) {
             tracing::debug!(access_key_id = %auth.access_key_id, code = e.aws_code(), "signature refused");
             return Err(e.into());
         }
@@ -93,6 +115,12 @@ impl Authenticator {
         }
         Ok(Ctx { scope: Scope { account: key.account, region: auth.scope.region } })
     }
+}
+
+/// A request whose headers passed the checks that need no body: its parsed authorization and key.
+pub struct Head {
+    auth: ParsedAuth,
+    key: ApiKey,
 }
 
 fn valid_region(r: &str) -> bool {

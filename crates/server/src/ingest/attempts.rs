@@ -51,12 +51,9 @@ impl Default for FailedAttempts {
     }
 }
 
-/// The address a bucket is kept for.
+/// The address a bucket is kept for (IPv6 per /64), as the connection caps count addresses.
 fn bucket_key(ip: IpAddr) -> IpAddr {
-    match ip.to_canonical() {
-        IpAddr::V6(v6) => IpAddr::V6((u128::from(v6) & !((1u128 << 64) - 1)).into()),
-        v4 => v4,
-    }
+    openivs_media::admission::address_key(ip)
 }
 
 impl FailedAttempts {

@@ -30,17 +30,26 @@ pub struct Ingest {
     service: Arc<Service>,
     registry: Arc<Registry>,
     failed: attempts::FailedAttempts,
+    /// Refused publishes per address: one line each minute with the first one's reason, and a count
+    /// of the rest (issue 16: a line per wrong key let an attacker grow the log at will).
+    refused: Arc<openivs_media::admission::Tally>,
 }
 
 impl Ingest {
     /// Ingest over a store, the service (for channel views) and the registry control reads.
     pub fn new(store: Arc<dyn Store>, service: Arc<Service>, registry: Arc<Registry>) -> Self {
-        Ingest { store, service, registry, failed: attempts::FailedAttempts::default() }
+        let refused = Arc::new(openivs_media::admission::Tally::new("publishes refused"));
+        refused.flush_periodically();
+        Ingest { store, service, registry, failed: attempts::FailedAttempts::default(), refused }
     }
 
-    /// Refuses and logs why, never with the key itself.
-    fn refuse(req: &PublishRequest, why: Refusal, channel: Option<&str>) -> Refusal {
-        tracing::info!(peer = ?req.peer, secure = req.secure, channel, reason = %why, "publish refused");
+    /// Refuses and logs why (the first refusal of an address each minute; the rest as a count), never
+    /// with the key itself.
+    fn refuse(&self, req: &PublishRequest, why: Refusal, channel: Option<&str>) -> Refusal {
+        let first = req.peer.is_none_or(|p| self.refused.note(p.ip(), std::time::Instant::now()));
+        if first {
+            tracing::info!(peer = ?req.peer, secure = req.secure, channel, reason = %why, "publish refused (more from this address are counted for a minute)");
+        }
         why
     }
 
@@ -54,7 +63,7 @@ impl Ingest {
                 "too many wrong stream keys from this address; its connections are refused for a while"
             );
         }
-        Self::refuse(req, Refusal::BadKey, channel)
+        self.refuse(req, Refusal::BadKey, channel)
     }
 }
 
@@ -78,7 +87,7 @@ impl IngestHandler for Ingest {
             Ok(None) => return Err(self.bad_key(&req, None)),
             Err(e) => {
                 tracing::error!(error = %e, "stream key lookup failed");
-                return Err(Self::refuse(&req, Refusal::Unavailable, None));
+                return Err(self.refuse(&req, Refusal::Unavailable, None));
             }
         };
         // The lookup found the row by value; compare again without an early exit so the answer's
@@ -90,14 +99,14 @@ impl IngestHandler for Ingest {
             return Err(self.bad_key(&req, None));
         }
         let Some(channel_arn) = key.parent.clone() else {
-            return Err(Self::refuse(&req, Refusal::BadKey, None));
+            return Err(self.refuse(&req, Refusal::BadKey, None));
         };
         let channel_rec = match self.store.get(&key.scope, &channel_arn).await {
             Ok(Some(c)) => c,
-            Ok(None) => return Err(Self::refuse(&req, Refusal::BadKey, Some(&channel_arn))),
+            Ok(None) => return Err(self.refuse(&req, Refusal::BadKey, Some(&channel_arn))),
             Err(e) => {
                 tracing::error!(error = %e, "channel lookup failed");
-                return Err(Self::refuse(&req, Refusal::Unavailable, Some(&channel_arn)));
+                return Err(self.refuse(&req, Refusal::Unavailable, Some(&channel_arn)));
             }
         };
         let channel = self.service.session_channel(&channel_rec).map_err(|e| {
@@ -105,7 +114,7 @@ impl IngestHandler for Ingest {
             Refusal::Unavailable
         })?;
         if !req.secure && !channel.insecure_ingest.unwrap_or(false) {
-            return Err(Self::refuse(&req, Refusal::InsecureNotAllowed, Some(&channel_arn)));
+            return Err(self.refuse(&req, Refusal::InsecureNotAllowed, Some(&channel_arn)));
         }
         let recording = match channel.recording_configuration_arn.as_deref().filter(|a| !a.is_empty()) {
             Some(arn) => self.service.session_recording(&key.scope, arn).await,
@@ -119,7 +128,7 @@ impl IngestHandler for Ingest {
             self.registry.next_seq(),
         ));
         if !self.registry.try_insert(entry.clone()) {
-            return Err(Self::refuse(&req, Refusal::AlreadyPublishing, Some(&channel_arn)));
+            return Err(self.refuse(&req, Refusal::AlreadyPublishing, Some(&channel_arn)));
         }
         // DeleteChannel or DeleteStreamKey may have run since the lookups above. Now that the stream
         // is registered (DeleteChannel refuses from here on, and stops what it missed), the key must
@@ -130,9 +139,9 @@ impl IngestHandler for Ingest {
                 self.registry.remove(&entry);
                 if let Err(e) = found {
                     tracing::error!(error = %e, "stream key re-check failed");
-                    return Err(Self::refuse(&req, Refusal::Unavailable, Some(&channel_arn)));
+                    return Err(self.refuse(&req, Refusal::Unavailable, Some(&channel_arn)));
                 }
-                return Err(Self::refuse(&req, Refusal::BadKey, Some(&channel_arn)));
+                return Err(self.refuse(&req, Refusal::BadKey, Some(&channel_arn)));
             }
         }
         crate::playback::live::start(&entry, &channel);

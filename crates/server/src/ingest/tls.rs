@@ -62,8 +62,8 @@ fn generate(cert_path: &Path, key_path: &Path, names: &[String]) -> Result<()> {
     sans.dedup();
     let generated = rcgen::generate_simple_self_signed(sans).context("generating the RTMPS certificate")?;
     crate::app::write_private(key_path, &generated.signing_key.serialize_pem())?;
-    std::fs::write(cert_path, generated.cert.pem())
-        .with_context(|| format!("writing {}", cert_path.display()))?;
+    // Public, but the data dir holds only private files (issue 16).
+    crate::app::write_private(cert_path, &generated.cert.pem())?;
     tracing::info!(cert = %cert_path.display(), "generated a self-signed RTMPS certificate");
     Ok(())
 }

@@ -67,6 +67,7 @@ fn limits() -> Limits {
         starvation_timeout: Duration::from_millis(600),
         max_duration: Duration::from_secs(60),
         max_connections: 8,
+        max_pending_per_address: 8,
     }
 }
 

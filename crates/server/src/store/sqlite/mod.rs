@@ -67,6 +67,12 @@ impl SqliteStore {
         })
     }
 
+    /// Copies the WAL into the database and truncates it to nothing, once the writes queued before
+    /// have committed; for a clean stop, so that no WAL is left beside the database.
+    pub async fn checkpoint_at_shutdown(&self) -> StoreResult<()> {
+        self.inner.writer.checkpoint_truncate().await
+    }
+
     async fn read<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
