@@ -230,6 +230,10 @@ async fn put_metadata_reaches_fmp4_segments_as_emsg() {
     }
     assert_eq!(found.len(), 1, "the payload once in the window: {mp}");
     let (uri, at) = &found[0];
-    assert_eq!(twitch.as_slice(), std::slice::from_ref(uri), "and once as the IVS Player's emsg, in the same segment");
+    assert_eq!(
+        twitch.as_slice(),
+        std::slice::from_ref(uri),
+        "and once as the IVS Player's emsg, in the same segment"
+    );
     assert!((at - put_at).abs() <= 1000, "tagged at {at}, put at {put_at} ({uri})");
 }
