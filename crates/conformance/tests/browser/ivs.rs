@@ -7,7 +7,7 @@
 //! Start times and glass-to-glass latency are printed, not asserted (`latency-bench --player ivs`
 //! measures them).
 
-use super::{Kind, LOW, NORMAL, ONE_AT_A_TIME, assert_ok, channel, tools_available, wait_live};
+use super::{Kind, LOW, NORMAL, ONE_AT_A_TIME, assert_ok, channel, live_channel, tools_available, wait_live};
 use aws_sdk_ivs::types::ChannelLatencyMode;
 use conformance::Server;
 use conformance::browser::Runner;
@@ -53,13 +53,9 @@ async fn the_ivs_player_plays_every_channel_kind() {
     let _one = ONE_AT_A_TIME.lock().await;
     for kind in [LOW, NORMAL, Kind { fmp4: true, ..LOW }, Kind { fmp4: true, ..NORMAL }] {
         let name = format!("{:?} fmp4={}", kind.latency, kind.fmp4);
-        let s = Server::start();
-        let c = s.client();
-        let (_, url, key) = channel(&c, &kind).await;
-        let _publisher = ClockPublisher::start(&format!("{}/app/{key}", s.rtmp_url)).expect("ffmpeg");
-        assert_eq!(wait_live(&s, &url, Duration::from_secs(30)), 200, "{name}: never live");
+        let live = live_channel(&kind).await;
         let mut runner = Runner::start(
-            &url,
+            &live.url,
             &["--player", "ivs", "--barcode", "--seconds", "10", "--min-advance", "4", "--timeout", "40"],
         );
         let r = runner.result(Duration::from_secs(120));
@@ -93,25 +89,22 @@ async fn put_metadata_reaches_the_ivs_player_once() {
     }
     let _one = ONE_AT_A_TIME.lock().await;
     for kind in [LOW, Kind { fmp4: true, ..LOW }] {
-        let s = Server::start();
-        let c = s.client();
-        let (arn, url, key) = channel(&c, &kind).await;
-        let _publisher = ClockPublisher::start(&format!("{}/app/{key}", s.rtmp_url)).expect("ffmpeg");
-        assert_eq!(wait_live(&s, &url, Duration::from_secs(30)), 200);
+        let live = live_channel(&kind).await;
+        let (c, arn, url) = (&live.client, &live.arn, &live.url);
         let stamp = conformance::clock_pattern::now_ms();
         let texts: Vec<String> = (0..3).map(|i| format!("ivs-cue-{stamp}-{i}-fmp4={}", kind.fmp4)).collect();
         let mut args = vec!["--player", "ivs", "--seconds", "12", "--timeout", "40", "--min-advance", "2"];
         for t in &texts {
             args.extend(["--cue", t.as_str()]);
         }
-        let mut runner = Runner::start(&url, &args);
+        let mut runner = Runner::start(url, &args);
         assert!(
             runner.wait_for("playing", Duration::from_secs(60)).is_some(),
             "never played: {:?}",
             runner.seen
         );
         for t in &texts {
-            c.put_metadata().channel_arn(&arn).metadata(t).send().await.expect("PutMetadata");
+            c.put_metadata().channel_arn(arn).metadata(t).send().await.expect("PutMetadata");
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
         let r = runner.result(Duration::from_secs(120));
@@ -134,13 +127,9 @@ async fn the_ivs_player_reports_the_end_of_a_stream() {
     let _one = ONE_AT_A_TIME.lock().await;
     for kind in [LOW, Kind { fmp4: true, ..NORMAL }] {
         let name = format!("{:?} fmp4={}", kind.latency, kind.fmp4);
-        let s = Server::start();
-        let c = s.client();
-        let (_, url, key) = channel(&c, &kind).await;
-        let mut publisher = ClockPublisher::start(&format!("{}/app/{key}", s.rtmp_url)).expect("ffmpeg");
-        assert_eq!(wait_live(&s, &url, Duration::from_secs(30)), 200);
+        let mut live = live_channel(&kind).await;
         let mut runner = Runner::start(
-            &url,
+            &live.url,
             &[
                 "--player",
                 "ivs",
@@ -155,7 +144,7 @@ async fn the_ivs_player_reports_the_end_of_a_stream() {
             ],
         );
         assert!(runner.wait_for("watched", Duration::from_secs(90)).is_some(), "{name}: {:?}", runner.seen);
-        publisher.stop();
+        live.publisher.stop();
         let r = runner.result(Duration::from_secs(120));
         assert_ok(&name, &r);
         assert_eq!(r["ended"], true, "{name}: {r}");

@@ -74,6 +74,26 @@ fn wait_live(s: &Server, url: &str, limit: Duration) -> u16 {
     }
 }
 
+/// The clock pattern live on a new channel (RTMP allowed) of `kind`, once its playback URL answers.
+struct LiveChannel {
+    // Declared first, so dropped first: the encoder stops before the server does (which is kept
+    // only to be dropped last).
+    publisher: ClockPublisher,
+    _server: Server,
+    client: Client,
+    arn: String,
+    url: String,
+}
+
+async fn live_channel(kind: &Kind) -> LiveChannel {
+    let server = Server::start();
+    let client = server.client();
+    let (arn, url, key) = channel(&client, kind).await;
+    let publisher = ClockPublisher::start(&format!("{}/app/{key}", server.rtmp_url)).expect("ffmpeg");
+    assert_eq!(wait_live(&server, &url, Duration::from_secs(30)), 200, "the playback URL never answered 200");
+    LiveChannel { publisher, _server: server, client, arn, url }
+}
+
 /// Asserts the runner's verdict, with everything it said when it failed.
 fn assert_ok(name: &str, r: &Value) {
     assert_eq!(r["ok"], true, "{name}: {}", serde_json::to_string_pretty(r).unwrap_or_default());
@@ -94,15 +114,12 @@ fn print_latency(name: &str, r: &Value) {
 /// Publishes the clock pattern to a new channel of `kind` and plays it in the browser for `seconds`;
 /// the runner's report after asserting it played: currentTime and the decoded clock advanced.
 async fn play(kind: Kind, seconds: u32, extra: &[&str]) -> Value {
-    let s = Server::start();
-    let c = s.client();
-    let (_, url, key) = channel(&c, &kind).await;
-    let _publisher = ClockPublisher::start(&format!("{}/app/{key}", s.rtmp_url)).expect("ffmpeg");
-    assert_eq!(wait_live(&s, &url, Duration::from_secs(30)), 200, "the playback URL never answered 200");
+    let live = live_channel(&kind).await;
+    let url = &live.url;
     let secs = seconds.to_string();
     let mut args = vec!["--barcode", "--seconds", &secs, "--min-advance", "3", "--timeout", "40"];
     args.extend_from_slice(extra);
-    let mut runner = Runner::start(&url, &args);
+    let mut runner = Runner::start(url, &args);
     let r = runner.result(Duration::from_secs(u64::from(seconds) + 120));
     assert_ok("play", &r);
     // The runner checked these too; restated here so the test says what it asserts.
@@ -154,19 +171,16 @@ async fn put_metadata_arrives_in_hls_js_as_a_cue() {
     }
     let _one = ONE_AT_A_TIME.lock().await;
     for kind in [LOW, Kind { fmp4: true, ..LOW }] {
-        let s = Server::start();
-        let c = s.client();
-        let (arn, url, key) = channel(&c, &kind).await;
-        let _publisher = ClockPublisher::start(&format!("{}/app/{key}", s.rtmp_url)).expect("ffmpeg");
-        assert_eq!(wait_live(&s, &url, Duration::from_secs(30)), 200);
+        let live = live_channel(&kind).await;
+        let (c, arn, url) = (&live.client, &live.arn, &live.url);
         let text = format!("openivs-cue-{}-fmp4={}", conformance::clock_pattern::now_ms(), kind.fmp4);
         let mut runner =
-            Runner::start(&url, &["--cue", &text, "--seconds", "4", "--timeout", "40", "--min-advance", "2"]);
+            Runner::start(url, &["--cue", &text, "--seconds", "4", "--timeout", "40", "--min-advance", "2"]);
         let playing = runner.wait_for("playing", Duration::from_secs(60));
         assert!(playing.is_some(), "never played: {:?}", runner.seen);
         // A few times, a second apart (within the 5 TPS limit): one is enough to arrive.
         for _ in 0..3 {
-            c.put_metadata().channel_arn(&arn).metadata(&text).send().await.expect("PutMetadata");
+            c.put_metadata().channel_arn(arn).metadata(&text).send().await.expect("PutMetadata");
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
         let r = runner.result(Duration::from_secs(120));
