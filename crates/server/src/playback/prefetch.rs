@@ -84,11 +84,11 @@ async fn feed(live: Arc<Live>, seq: u64, tx: mpsc::Sender<io::Result<Bytes>>) {
                 }
                 offset = end;
             }
-        } else if source_gone || !may_stream(&live, &snap, seq) {
+        } else if !may_stream(&live, &snap, seq) {
             break;
         }
         if source_gone {
-            break;
+            break; // the last snapshot was read: nothing more will come
         }
         tokio::select! {
             changed = tokio::time::timeout(stall_limit(&live), rx.changed()) => match changed {
