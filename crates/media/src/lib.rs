@@ -16,6 +16,7 @@ pub mod hls;
 pub mod hub;
 pub mod id3;
 pub mod ingest;
+pub mod mpegts;
 mod mux;
 pub mod rtmp;
 pub mod segmenter;
