@@ -1,6 +1,8 @@
 //! The narrow interface between an ingest session and whoever decides who may publish (the server's
-//! control plane): [`IngestHandler::authorize`] turns an RTMP `publish` into a [`MediaSink`] and a stop
-//! signal, or a [`Refusal`] that the session reports with the matching RTMP status before closing.
+//! control plane): [`IngestHandler::authorize`] turns an RTMP `publish` or an SRT connection into a
+//! [`MediaSink`] and a stop signal, or a [`Refusal`] that the session reports before closing (an RTMP
+//! `onStatus`, an SRT handshake reject code). SRT asks first for the channel's passphrase
+//! ([`IngestHandler::srt_secret`]), since it is checked during the handshake.
 
 use crate::frame::MediaItem;
 use std::net::SocketAddr;
@@ -13,10 +15,47 @@ pub struct PublishRequest {
     pub app: String,
     /// The stream key (the publishing name). A secret: never log it.
     pub stream_key: String,
-    /// True over RTMPS, false over plain RTMP.
+    /// True over RTMPS and encrypted SRT, false over plain RTMP and unencrypted SRT.
     pub secure: bool,
     /// The encoder's address.
     pub peer: Option<SocketAddr>,
+    /// How it publishes.
+    pub protocol: Protocol,
+}
+
+/// An ingest protocol.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Protocol {
+    /// RTMP or RTMPS (`secure` tells which).
+    Rtmp,
+    /// SRT carrying MPEG-TS.
+    Srt,
+}
+
+impl Protocol {
+    /// The name logs and sessions use: `RTMP`, `RTMPS`, `SRT`.
+    pub fn name(self, secure: bool) -> &'static str {
+        match (self, secure) {
+            (Protocol::Rtmp, true) => "RTMPS",
+            (Protocol::Rtmp, false) => "RTMP",
+            (Protocol::Srt, _) => "SRT",
+        }
+    }
+}
+
+/// What an SRT caller must present for a channel, looked up before its handshake completes.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SrtSecret {
+    /// The channel's `srt.passphrase`. A secret: never log it.
+    pub passphrase: String,
+    /// The channel has `insecureIngest`: a caller without encryption is accepted too.
+    pub insecure_allowed: bool,
+}
+
+impl std::fmt::Debug for SrtSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SrtSecret").field("insecure_allowed", &self.insecure_allowed).finish_non_exhaustive()
+    }
 }
 
 /// Why a publish is refused.
@@ -25,9 +64,12 @@ pub enum Refusal {
     /// No current stream key has this value (unknown, deleted, or the wrong application).
     #[error("invalid stream key")]
     BadKey,
-    /// Plain RTMP to a channel that does not allow insecure ingest.
-    #[error("this channel accepts RTMPS only")]
+    /// Plain RTMP or unencrypted SRT to a channel that does not allow insecure ingest.
+    #[error("this channel accepts encrypted ingest only (RTMPS, or SRT with the channel's passphrase)")]
     InsecureNotAllowed,
+    /// SRT encrypted with another passphrase than the channel's.
+    #[error("wrong SRT passphrase")]
+    BadPassphrase,
     /// The channel is already live with another encoder.
     #[error("the channel is already live")]
     AlreadyPublishing,
@@ -41,7 +83,7 @@ impl Refusal {
     pub fn status_code(self) -> &'static str {
         match self {
             Refusal::BadKey | Refusal::AlreadyPublishing => "NetStream.Publish.BadName",
-            Refusal::InsecureNotAllowed => "NetStream.Publish.Denied",
+            Refusal::InsecureNotAllowed | Refusal::BadPassphrase => "NetStream.Publish.Denied",
             Refusal::Unavailable => "NetStream.Publish.Failed",
         }
     }
@@ -106,6 +148,17 @@ pub struct Authorized {
 pub trait IngestHandler: Send + Sync + 'static {
     /// Accepts or refuses a publish. Must answer promptly; the session's handshake deadline runs.
     async fn authorize(&self, request: PublishRequest) -> Result<Authorized, Refusal>;
+
+    /// SRT: the secret of the channel whose stream key the caller gave, so that the handshake can check
+    /// its encryption; refuses a wrong key (counted as [`IngestHandler::authorize`] counts it) or a
+    /// channel that is already live. [`IngestHandler::authorize`] still decides once the handshake is
+    /// done. Handlers that serve no SRT keep the default, which refuses.
+    async fn srt_secret(&self, _request: &PublishRequest) -> Result<SrtSecret, Refusal> {
+        Err(Refusal::Unavailable)
+    }
+
+    /// SRT: a caller's handshake failed on the passphrase; counted against its address like a wrong key.
+    fn refused_in_handshake(&self, _request: &PublishRequest, _why: Refusal) {}
 
     /// Whether to serve a new connection from `peer` at all; false closes it at accept, before any
     /// TLS or RTMP work (an address that keeps failing to authorize).

@@ -21,6 +21,7 @@ mod mux;
 pub mod rtmp;
 pub mod segmenter;
 pub mod sps;
+pub mod srt;
 pub mod stats;
 mod timing;
 pub mod ts;

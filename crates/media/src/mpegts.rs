@@ -59,7 +59,6 @@ enum Kind {
 /// One elementary stream being reassembled.
 struct Pes {
     pid: u16,
-    kind: Kind,
     /// Continuity counter of the last packet with payload.
     cc: Option<u8>,
     /// The PES packet so far; `None` while waiting for the next start.
@@ -69,8 +68,8 @@ struct Pes {
 }
 
 impl Pes {
-    fn new(pid: u16, kind: Kind) -> Self {
-        Pes { pid, kind, cc: None, data: None, declared: 0 }
+    fn new(pid: u16) -> Self {
+        Pes { pid, cc: None, data: None, declared: 0 }
     }
 }
 
@@ -351,11 +350,11 @@ impl Demuxer {
         }
         // A PMT repeats every 100 ms or so; only a change of PID restarts a stream.
         if video != self.video.as_ref().map(|s| s.pid) {
-            self.video = video.map(|pid| Pes::new(pid, Kind::Video));
+            self.video = video.map(|pid| Pes::new(pid));
             self.need_keyframe = true;
         }
         if audio != self.audio.as_ref().map(|s| s.pid) {
-            self.audio = audio.map(|pid| Pes::new(pid, Kind::Audio));
+            self.audio = audio.map(|pid| Pes::new(pid));
         }
     }
 
@@ -661,4 +660,4 @@ impl Adts {
 
 #[cfg(test)]
 #[path = "mpegts_tests.rs"]
-mod tests;
+pub(crate) mod tests;

@@ -23,7 +23,7 @@ fn avcc(keyframe: bool, n: usize) -> Vec<u8> {
 
 /// A stream: tables, then per 90 kHz start time `t0`, `frames` video frames at 30 fps (a keyframe
 /// every `gop`) each followed by an AAC frame.
-fn stream(t0: u64, frames: usize, gop: usize) -> Vec<u8> {
+pub(crate) fn stream(t0: u64, frames: usize, gop: usize) -> Vec<u8> {
     let mut m = TsMuxer::new(true, true);
     let params = AvcParams::parse(&avc_record_bytes()).unwrap();
     let adts = AdtsParams::parse(&ASC).unwrap();

@@ -44,6 +44,7 @@ pub(super) fn refusal_text(r: Refusal) -> &'static str {
         Refusal::BadKey => "Invalid stream key",
         Refusal::InsecureNotAllowed => "This channel accepts RTMPS only (insecureIngest is false)",
         Refusal::AlreadyPublishing => "The channel is already live",
+        Refusal::BadPassphrase => "Wrong passphrase",
         Refusal::Unavailable => "Ingest is temporarily unavailable; try again",
     }
 }

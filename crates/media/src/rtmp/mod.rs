@@ -64,7 +64,7 @@ pub struct SessionConfig {
 pub const APP: &str = "app";
 
 /// Resolves when the flag becomes true, or its sender is gone.
-async fn until_true(flag: &mut tokio::sync::watch::Receiver<bool>) {
+pub(crate) async fn until_true(flag: &mut tokio::sync::watch::Receiver<bool>) {
     let _ = flag.wait_for(|v| *v).await;
 }
 

@@ -198,6 +198,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<S> {
                             stream_key: key,
                             secure: cfg.secure,
                             peer: cfg.peer,
+                            protocol: crate::ingest::Protocol::Rtmp,
                         };
                         return match handler.authorize(request).await {
                             Ok(a) => {

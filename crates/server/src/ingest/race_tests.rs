@@ -178,7 +178,13 @@ async fn env() -> Env {
 }
 
 fn publish(key: &str) -> PublishRequest {
-    PublishRequest { app: "app".into(), stream_key: key.into(), secure: true, peer: None }
+    PublishRequest {
+        app: "app".into(),
+        stream_key: key.into(),
+        secure: true,
+        peer: None,
+        protocol: openivs_media::ingest::Protocol::Rtmp,
+    }
 }
 
 fn delete(arn: &str) -> DeleteChannelRequest {
