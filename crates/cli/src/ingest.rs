@@ -1,8 +1,9 @@
 //! `openivs ingest-url <channel>`: the URL an encoder (OBS, ffmpeg) publishes to, from the channel's
-//! `ingestEndpoint` and the value of its stream key (GetChannel, ListStreamKeys, GetStreamKey), built
-//! by openivs-client's ingest helper. The channel is named by its ARN or by its name.
+//! `ingestEndpoint` (or, with `--srt`, its `srt` endpoint and passphrase) and the value of its stream
+//! key (GetChannel, ListStreamKeys, GetStreamKey), built by openivs-client's ingest helper. The
+//! channel is named by its ARN or by its name.
 
-use openivs_client::ingest::ingest_url;
+use openivs_client::ingest::{ingest_url, srt_ingest_url};
 use openivs_client::types::{
     Channel, GetChannelRequest, GetStreamKeyRequest, ListChannelsRequest, ListStreamKeysRequest,
 };
@@ -26,6 +27,10 @@ pub struct IngestUrlArgs {
     /// when it is not the default (IVS's and openivs's 1935).
     #[arg(long, default_value_t = 1935, requires = "insecure")]
     rtmp_port: u16,
+    /// The SRT URL (`srt://<srt.endpoint>:9000?streamid=<key>&passphrase=<passphrase>`) instead of
+    /// RTMPS: ffmpeg's output URL, or OBS's server with an empty stream key.
+    #[arg(long, conflicts_with = "insecure")]
+    srt: bool,
     #[command(flatten)]
     client: ClientArgs,
 }
@@ -65,14 +70,19 @@ pub async fn run(args: IngestUrlArgs) -> Result<(), Failure> {
         .map_err(call_failed(&client, Operation::GetStreamKey))?
         .stream_key
         .unwrap_or_default();
-    let url = ingest_url(&channel, &key).map_err(|e| Failure::other(format!("channel {arn}: {e}")))?;
+    let build = if args.srt { srt_ingest_url } else { ingest_url };
+    let url = build(&channel, &key).map_err(|e| Failure::other(format!("channel {arn}: {e}")))?;
     let url = if args.insecure { insecure(&url, &channel, args.rtmp_port) } else { url };
     match args.client.output {
         None => output::emit(&format!("{url}\n")),
         Some(format) => {
-            let (server, stream_key) =
-                url.rsplit_once('/').map(|(s, k)| (format!("{s}/"), k)).unwrap_or_default();
-            let value = json!({ "url": url, "server": server, "streamKey": stream_key });
+            // RTMP encoders ask for the server and the key apart; SRT's URL is one piece.
+            let value = match url.rsplit_once('/') {
+                Some((server, stream_key)) if !args.srt => {
+                    json!({ "url": url, "server": format!("{server}/"), "streamKey": stream_key })
+                }
+                _ => json!({ "url": url }),
+            };
             let text = match format {
                 Format::Text => format!("{url}\n"),
                 f => output::render(&value, f, "IngestUrl"),

@@ -86,6 +86,10 @@ struct ServeArgs {
     /// Address of plain RTMP ingest, accepted only for channels with insecureIngest ("off" turns it off).
     #[arg(long, env = "OPENIVS_RTMP_LISTEN", default_value = "127.0.0.1:1935")]
     rtmp_listen: String,
+    /// UDP address of SRT ingest (port 0 picks one; "off" turns it off). Its port goes into
+    /// srt.endpoint unless it is 9000, the port of IVS's SRT URLs.
+    #[arg(long, env = "OPENIVS_SRT_LISTEN", default_value = "127.0.0.1:9000")]
+    srt_listen: String,
     /// PEM certificate chain for RTMPS (default: a self-signed one generated into the data dir).
     #[arg(long, env = "OPENIVS_TLS_CERT", requires = "tls_key")]
     tls_cert: Option<PathBuf>,
@@ -140,6 +144,14 @@ struct ServeArgs {
 }
 
 /// A number of seconds from a flag.
+/// A listen address, or `None` for "off" (or empty).
+fn optional_addr(flag: &str, value: &str) -> Result<Option<SocketAddr>> {
+    match value {
+        "off" | "" => Ok(None),
+        a => Ok(Some(a.parse().map_err(|_| anyhow::anyhow!("{flag}: {a} is not an address"))?)),
+    }
+}
+
 fn secs(value: f64, flag: &str) -> Result<std::time::Duration> {
     std::time::Duration::try_from_secs_f64(value)
         .map_err(|_| anyhow::anyhow!("--{flag} must be a number of seconds >= 0"))
@@ -194,10 +206,8 @@ async fn serve(args: ServeArgs) -> Result<()> {
         playback_base_url: args.playback_base_url,
         playback_listen: args.playback_listen,
         rtmps_listen: args.rtmps_listen,
-        rtmp_listen: match args.rtmp_listen.as_str() {
-            "off" | "" => None,
-            a => Some(a.parse().map_err(|_| anyhow::anyhow!("--rtmp-listen: {a} is not an address"))?),
-        },
+        rtmp_listen: optional_addr("--rtmp-listen", &args.rtmp_listen)?,
+        srt_listen: optional_addr("--srt-listen", &args.srt_listen)?,
         tls_cert: args.tls_cert,
         tls_key: args.tls_key,
         ingest_limits: openivs_media::rtmp::Limits {
@@ -238,6 +248,9 @@ async fn serve(args: ServeArgs) -> Result<()> {
     }
     if let Some(rtmp) = running.rtmp_addr {
         println!("openivs RTMP ingest listening on rtmp://{}", openivs_server::app::display_addr(rtmp));
+    }
+    if let Some(srt) = running.srt_addr {
+        println!("openivs SRT ingest listening on srt://{}", openivs_server::app::display_addr(srt));
     }
     match &running.credentials_file {
         Some(creds) => {

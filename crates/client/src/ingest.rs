@@ -1,6 +1,7 @@
-//! Ingest URLs (ivs-behaviour.md §3): an encoder publishes to `rtmps://<ingestEndpoint>:443/app/<key>`.
-//! IVS's `ingestEndpoint` is a bare host; openivs's carries a port when RTMPS is not on 443
-//! (`127.0.0.1:4443`), and then the URL keeps that port instead of adding `:443`.
+//! Ingest URLs (ivs-behaviour.md §3): an encoder publishes to `rtmps://<ingestEndpoint>:443/app/<key>`,
+//! or over SRT to `srt://<srt.endpoint>:9000?streamid=<key>&passphrase=<srt.passphrase>`. IVS's
+//! endpoints are bare hosts; openivs's carry a port when ingest is not on IVS's port
+//! (`127.0.0.1:4443`), and then the URL keeps that port instead of adding IVS's.
 
 use openivs_model::types::{Channel, StreamKey};
 
@@ -8,9 +9,12 @@ use openivs_model::types::{Channel, StreamKey};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum IngestUrlError {
-    /// The channel has no `ingestEndpoint`.
+    /// The channel has no `ingestEndpoint` (or, for SRT, no `srt.endpoint`).
     #[error("the channel has no ingest endpoint")]
     MissingEndpoint,
+    /// The channel has no `srt.passphrase`.
+    #[error("the channel has no SRT passphrase")]
+    MissingPassphrase,
     /// The stream key has no value (`ListStreamKeys` summaries never have one; use `GetStreamKey`).
     #[error("the stream key has no value (get it with GetStreamKey)")]
     MissingKey,
@@ -19,18 +23,55 @@ pub enum IngestUrlError {
     OtherChannel(String),
 }
 
-/// `rtmps://<ingestEndpoint>[:443]/app/<streamKey>`.
-pub fn rtmps_url(ingest_endpoint: &str, stream_key: &str) -> String {
-    let endpoint = ingest_endpoint.trim().trim_end_matches('/');
-    let authority = if has_port(endpoint) {
+/// `host:port` of an endpoint, with `port` added when it names none.
+fn authority(endpoint: &str, port: u16) -> String {
+    let endpoint = endpoint.trim().trim_end_matches('/');
+    if has_port(endpoint) {
         endpoint.to_owned()
     } else if endpoint.contains(':') && !endpoint.starts_with('[') {
         // A bare IPv6 address.
-        format!("[{endpoint}]:443")
+        format!("[{endpoint}]:{port}")
     } else {
-        format!("{endpoint}:443")
-    };
-    format!("rtmps://{authority}/app/{stream_key}")
+        format!("{endpoint}:{port}")
+    }
+}
+
+/// `rtmps://<ingestEndpoint>[:443]/app/<streamKey>`.
+pub fn rtmps_url(ingest_endpoint: &str, stream_key: &str) -> String {
+    format!("rtmps://{}/app/{stream_key}", authority(ingest_endpoint, 443))
+}
+
+/// `srt://<srt.endpoint>[:9000]?streamid=<streamKey>&passphrase=<passphrase>`, as IVS documents it
+/// (ffmpeg, OBS's server field with an empty stream key).
+pub fn srt_url(srt_endpoint: &str, stream_key: &str, passphrase: &str) -> String {
+    format!(
+        "srt://{}?streamid={}&passphrase={}",
+        authority(srt_endpoint, 9000),
+        query_value(stream_key),
+        query_value(passphrase)
+    )
+}
+
+/// Percent-encodes what is not unreserved (RFC 3986 §2.3); keys and passphrases are alphanumerics,
+/// `_` and `-`, so this is only a guard.
+fn query_value(v: &str) -> String {
+    v.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => char::from(b).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The stream key's value, checked to belong to the channel.
+fn key_of<'a>(channel: &Channel, stream_key: &'a StreamKey) -> Result<&'a str, IngestUrlError> {
+    let key = stream_key.value.as_deref().filter(|v| !v.is_empty()).ok_or(IngestUrlError::MissingKey)?;
+    if let (Some(mine), Some(theirs)) = (channel.arn.as_deref(), stream_key.channel_arn.as_deref())
+        && mine != theirs
+    {
+        return Err(IngestUrlError::OtherChannel(theirs.to_owned()));
+    }
+    Ok(key)
 }
 
 /// The RTMPS URL of a channel and its stream key (from `CreateChannel`, `GetChannel`,
@@ -41,13 +82,21 @@ pub fn ingest_url(channel: &Channel, stream_key: &StreamKey) -> Result<String, I
         .as_deref()
         .filter(|e| !e.is_empty())
         .ok_or(IngestUrlError::MissingEndpoint)?;
-    let key = stream_key.value.as_deref().filter(|v| !v.is_empty()).ok_or(IngestUrlError::MissingKey)?;
-    if let (Some(mine), Some(theirs)) = (channel.arn.as_deref(), stream_key.channel_arn.as_deref())
-        && mine != theirs
-    {
-        return Err(IngestUrlError::OtherChannel(theirs.to_owned()));
-    }
-    Ok(rtmps_url(endpoint, key))
+    Ok(rtmps_url(endpoint, key_of(channel, stream_key)?))
+}
+
+/// The SRT URL of a channel and its stream key.
+pub fn srt_ingest_url(channel: &Channel, stream_key: &StreamKey) -> Result<String, IngestUrlError> {
+    let srt = channel.srt.as_ref();
+    let endpoint = srt
+        .and_then(|s| s.endpoint.as_deref())
+        .filter(|e| !e.is_empty())
+        .ok_or(IngestUrlError::MissingEndpoint)?;
+    let passphrase = srt
+        .and_then(|s| s.passphrase.as_deref())
+        .filter(|p| !p.is_empty())
+        .ok_or(IngestUrlError::MissingPassphrase)?;
+    Ok(srt_url(endpoint, key_of(channel, stream_key)?, passphrase))
 }
 
 /// Whether `host:port` / `[v6]:port` names a port (a bare IPv6 address has colons but no port).
@@ -66,6 +115,32 @@ fn has_port(endpoint: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn srt_urls_are_ivs_s_shape_with_port_9000_unless_the_endpoint_names_one() {
+        use openivs_model::types::Srt;
+        let key = StreamKey { value: Some("sk_us-west-2_k".into()), ..Default::default() };
+        let mut channel = Channel {
+            srt: Some(Srt {
+                endpoint: Some("a1b2.srt.live-video.net".into()),
+                passphrase: Some("pAss1".into()),
+            }),
+            ..Default::default()
+        };
+        assert_eq!(
+            srt_ingest_url(&channel, &key).unwrap(),
+            "srt://a1b2.srt.live-video.net:9000?streamid=sk_us-west-2_k&passphrase=pAss1"
+        );
+        channel.srt = Some(Srt { endpoint: Some("127.0.0.1:19000".into()), passphrase: Some("p".into()) });
+        assert_eq!(
+            srt_ingest_url(&channel, &key).unwrap(),
+            "srt://127.0.0.1:19000?streamid=sk_us-west-2_k&passphrase=p"
+        );
+        assert_eq!(srt_url("::1", "k", "a b&"), "srt://[::1]:9000?streamid=k&passphrase=a%20b%26");
+        channel.srt = Some(Srt { endpoint: Some("h".into()), passphrase: None });
+        assert_eq!(srt_ingest_url(&channel, &key), Err(IngestUrlError::MissingPassphrase));
+        assert_eq!(srt_ingest_url(&Channel::default(), &key), Err(IngestUrlError::MissingEndpoint));
+    }
 
     #[test]
     fn port_443_is_added_only_when_the_endpoint_has_none() {

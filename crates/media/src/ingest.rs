@@ -48,13 +48,11 @@ impl Protocol {
 pub struct SrtSecret {
     /// The channel's `srt.passphrase`. A secret: never log it.
     pub passphrase: String,
-    /// The channel has `insecureIngest`: a caller without encryption is accepted too.
-    pub insecure_allowed: bool,
 }
 
 impl std::fmt::Debug for SrtSecret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SrtSecret").field("insecure_allowed", &self.insecure_allowed).finish_non_exhaustive()
+        f.debug_struct("SrtSecret").finish_non_exhaustive()
     }
 }
 
@@ -67,8 +65,8 @@ pub enum Refusal {
     /// Plain RTMP or unencrypted SRT to a channel that does not allow insecure ingest.
     #[error("this channel accepts encrypted ingest only (RTMPS, or SRT with the channel's passphrase)")]
     InsecureNotAllowed,
-    /// SRT encrypted with another passphrase than the channel's.
-    #[error("wrong SRT passphrase")]
+    /// SRT encrypted with another passphrase than the channel's, or not encrypted.
+    #[error("wrong or missing SRT passphrase")]
     BadPassphrase,
     /// The channel is already live with another encoder.
     #[error("the channel is already live")]

@@ -1,6 +1,6 @@
 //! Start-up: the data dir, the database, the default account and its root key (from the environment,
 //! or generated once and written as an AWS shared-credentials file), the API listener, the RTMPS and
-//! RTMP ingest listeners, and a clean shutdown when asked.
+//! RTMP ingest listeners, the SRT ingest listener, and a clean shutdown when asked.
 
 use crate::control::{Service, Urls, ids};
 use crate::store::{ApiKey, SqliteStore, Store};
@@ -33,6 +33,9 @@ pub struct ServeConfig {
     pub rtmps_listen: SocketAddr,
     /// Plain RTMP ingest listen address, for channels with `insecureIngest`; `None` turns it off.
     pub rtmp_listen: Option<SocketAddr>,
+    /// SRT ingest listen address (UDP; port 0 picks one); its port goes into `srt.endpoint` unless it
+    /// is 9000, the port IVS's SRT URLs name. `None` turns it off.
+    pub srt_listen: Option<SocketAddr>,
     /// PEM certificate chain and key for RTMPS; without them a self-signed pair is generated into the
     /// data dir.
     pub tls_cert: Option<PathBuf>,
@@ -253,6 +256,8 @@ pub struct Running {
     pub rtmps_addr: SocketAddr,
     /// Where plain RTMP ingest listens, if on.
     pub rtmp_addr: Option<SocketAddr>,
+    /// Where SRT ingest listens, if on.
+    pub srt_addr: Option<SocketAddr>,
     /// Generated credentials file, if the root key was generated.
     pub credentials_file: Option<PathBuf>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
@@ -283,15 +288,29 @@ fn public_host(cfg: &ServeConfig, api_addr: SocketAddr) -> String {
     })
 }
 
-fn urls(cfg: &ServeConfig, api_addr: SocketAddr, rtmps_port: u16, playback_port: u16) -> Urls {
+/// The SRT port that IVS's URLs name (`srt://<srt.endpoint>:9000?…`).
+pub const SRT_PORT: u16 = 9000;
+
+fn urls(cfg: &ServeConfig, api_addr: SocketAddr, ports: IngestPorts, playback_port: u16) -> Urls {
     let host = public_host(cfg, api_addr);
-    let ingest = if rtmps_port == 443 { host.clone() } else { format!("{host}:{rtmps_port}") };
+    let ingest = if ports.rtmps == 443 { host.clone() } else { format!("{host}:{}", ports.rtmps) };
+    let srt = match ports.srt {
+        Some(p) if p != SRT_PORT => format!("{host}:{p}"),
+        _ => host.clone(),
+    };
     let playback = cfg.playback_base_url.clone().unwrap_or_else(|| format!("http://{host}:{playback_port}"));
     Urls {
         ingest_endpoint: ingest,
         playback_base: playback.trim_end_matches('/').to_string(),
-        srt_endpoint: host,
+        srt_endpoint: srt,
     }
+}
+
+/// The ingest ports that URLs show.
+#[derive(Clone, Copy)]
+struct IngestPorts {
+    rtmps: u16,
+    srt: Option<u16>,
 }
 
 /// Starts the server; it stops when `shutdown` resolves.
@@ -328,6 +347,11 @@ pub async fn start(
         }
         None => None,
     };
+    let srt = match cfg.srt_listen {
+        Some(a) => Some(std::net::UdpSocket::bind(a).with_context(|| format!("binding SRT ingest {a}"))?),
+        None => None,
+    };
+    let srt_port = srt.as_ref().map(|s| s.local_addr()).transpose()?.map(|a| a.port());
     let playback = match cfg.playback_listen {
         Some(a) => {
             Some(tokio::net::TcpListener::bind(a).await.with_context(|| format!("binding playback {a}"))?)
@@ -338,7 +362,8 @@ pub async fn start(
         Some(l) => l.local_addr()?,
         None => api_addr,
     };
-    let urls = urls(&cfg, api_addr, rtmps_addr.port(), playback_addr.port());
+    let ports = IngestPorts { rtmps: rtmps_addr.port(), srt: srt_port };
+    let urls = urls(&cfg, api_addr, ports, playback_addr.port());
     if credentials_file.is_some() {
         write_config(&cfg.data_dir.join("config"), &format!("http://{}", display_addr(api_addr)))?;
     }
@@ -367,7 +392,13 @@ pub async fn start(
     };
     openivs_media::rtmp::serve(rtmps, Some(tls), ingest.clone(), limits.clone(), stop_rx.clone())?;
     let rtmp_addr = match rtmp {
-        Some(l) => Some(openivs_media::rtmp::serve(l, None, ingest, limits, stop_rx.clone())?.local_addr),
+        Some(l) => Some(
+            openivs_media::rtmp::serve(l, None, ingest.clone(), limits.clone(), stop_rx.clone())?.local_addr,
+        ),
+        None => None,
+    };
+    let srt_addr = match srt {
+        Some(s) => Some(openivs_media::srt::serve(s, ingest, limits, stop_rx.clone())?.local_addr),
         None => None,
     };
     let grace = cfg.shutdown_grace;
@@ -405,6 +436,7 @@ pub async fn start(
         playback_addr,
         rtmps_addr,
         rtmp_addr,
+        srt_addr,
         credentials_file,
         task,
         playback_task,

@@ -3,7 +3,7 @@
 //! before the handshake completes the handler looks up the channel's passphrase
 //! ([`IngestHandler::srt_secret`]), and the handshake accepts the caller only if it encrypts with that
 //! passphrase, at the key length it asked for (AES-128/192/256). Refusals are SRT reject codes in the
-//! handshake ([`reject_reason`]). Once connected, the MPEG-TS it sends is demuxed
+//! handshake ([`reject_reason`]); SRT is always encrypted here (see [`connection`]). Once connected, the MPEG-TS it sends is demuxed
 //! ([`crate::mpegts`]) into the same sink as RTMP's, with the same stop signal, starvation timeout and
 //! maximum duration.
 //!
@@ -14,10 +14,12 @@
 //! threads). The build stays `cargo build` with no system library. Its README calls it "not
 //! production ready"; the end-to-end tests publish with Debian's ffmpeg and libsrt (interop), through
 //! a relay that drops and reorders packets (loss recovery). What we keep in mind about it: its logging
-//! prints handshakes (stream ids: stream keys), so it is compiled out (`log_disable`); a handshake whose
-//! key material disagrees with its own header reaches an `unimplemented!` in srt-protocol 0.4.4, so
-//! callers are accepted with exactly the key length they announced (the panic is then out of reach),
-//! and a listener task that dies all the same is bound again ([`serve`]).
+//! prints handshakes (stream ids: stream keys), so it is compiled out (`log_disable`); srt-protocol
+//! 0.4.4 has `unimplemented!`s on handshake paths (a key length other than the one announced, key
+//! material where none was expected, handshake extensions it does not know, such as libsrt's packet
+//! filter), so callers are always accepted with the key length they announced and with a passphrase,
+//! which keeps the first two out of reach, and a listener task that dies all the same is bound
+//! again ([`serve`]).
 
 pub mod streamid;
 
@@ -28,7 +30,7 @@ use crate::mpegts::Demuxer;
 use crate::rtmp::{Limits, Listener};
 use futures::StreamExt;
 use srt_tokio::access::{RejectReason, ServerRejectReason};
-use srt_tokio::options::{KeySize, Passphrase};
+use srt_tokio::options::Passphrase;
 use srt_tokio::{ConnectionRequest, SocketStatistics, SrtListener, SrtSocket};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -74,32 +76,37 @@ pub enum Outcome {
     Closed(String),
 }
 
-/// SRT statistics worth showing for a publisher: from the receiver's side of the connection.
+/// SRT statistics worth showing for a publisher, from the receiver's side of the connection. (The
+/// round-trip time, loss counts and free buffer space of libsrt's statistics are not kept by
+/// srt-protocol 0.4.4; NAKs sent stand for the losses detected.)
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct LinkStats {
-    /// Smoothed round-trip time, ms.
-    pub rtt_ms: f64,
     /// Data packets received, retransmissions included.
     pub packets: u64,
-    /// Packets detected lost (later recovered or not).
-    pub lost: u64,
+    /// Distinct data packets received in time.
+    pub unique: u64,
     /// Retransmitted packets received.
     pub retransmitted: u64,
+    /// Loss reports (NAKs) sent: each asks again for packets detected missing.
+    pub naks: u64,
     /// Packets given up on (too late for the latency budget).
     pub dropped: u64,
-    /// Free space in the receive buffer, bytes.
-    pub recv_buffer_free: u64,
+    /// Packets that failed to decrypt.
+    pub decrypt_errors: u64,
+    /// Media held in the receive buffer, ms.
+    pub buffered_ms: u64,
 }
 
 impl LinkStats {
     fn from_socket(s: &SocketStatistics) -> Self {
         LinkStats {
-            rtt_ms: s.rx_average_rtt.as_secs_f64() * 1000.0,
             packets: s.rx_data,
-            lost: s.rx_loss_data,
+            unique: s.rx_unique_data,
             retransmitted: s.rx_retransmit_data,
+            naks: s.tx_nak,
             dropped: s.rx_dropped_data,
-            recv_buffer_free: s.rx_buffer_available_bytes,
+            decrypt_errors: s.rx_decrypt_errors,
+            buffered_ms: u64::try_from(s.rx_acknowledged_time.as_millis()).unwrap_or(u64::MAX),
         }
     }
 }
@@ -207,11 +214,10 @@ async fn connection<H: IngestHandler + ?Sized>(
             return Outcome::Closed(e.to_string());
         }
     };
-    let encrypted = request.key_size() != KeySize::Unspecified;
     let mut req = PublishRequest {
         app: String::new(),
         stream_key: publish.key,
-        secure: encrypted,
+        secure: true,
         peer: Some(peer),
         protocol: Protocol::Srt,
     };
@@ -224,26 +230,24 @@ async fn connection<H: IngestHandler + ?Sized>(
         Ok(Err(why)) => return refuse(request, why).await,
         Err(_) => return refuse(request, Refusal::Unavailable).await,
     };
-    let keys = if encrypted {
-        let Ok(passphrase) = Passphrase::try_from(secret.passphrase.clone()) else {
-            tracing::error!("the channel's SRT passphrase is not 10 to 79 characters");
-            return refuse(request, Refusal::Unavailable).await;
-        };
-        Some(srt_protocol::settings::KeySettings { key_size: request.key_size(), passphrase })
-    } else if secret.insecure_allowed {
-        None
-    } else {
-        handler.refused_in_handshake(&req, Refusal::InsecureNotAllowed);
-        return refuse(request, Refusal::InsecureNotAllowed).await;
+    let Ok(passphrase) = Passphrase::try_from(secret.passphrase.clone()) else {
+        tracing::error!("the channel's SRT passphrase is not 10 to 79 characters");
+        return refuse(request, Refusal::Unavailable).await;
     };
+    // Every caller is accepted with the channel's passphrase at the key length it announced; the
+    // handshake then refuses a wrong passphrase (SRT_REJ_BADSECRET) or a caller without encryption
+    // (SRT_REJ_UNSECURE). libsrt callers without `pbkeylen` announce none (0) and send AES-128 key
+    // material, which srt-protocol reads as 16 bytes. Unencrypted SRT is refused even on channels
+    // with `insecureIngest`: srt-protocol 0.4.4 does not tell us whether a caller that announces no
+    // key length sends key material, and accepting one that does without a passphrase panics it.
+    let keys = srt_protocol::settings::KeySettings { key_size: request.key_size(), passphrase };
     // The handshake completes (or fails on the passphrase) when the listener has our answer.
-    let socket = match tokio::time::timeout(limits.setup_timeout, request.accept(keys)).await {
+    let socket = match tokio::time::timeout(limits.setup_timeout, request.accept(Some(keys))).await {
         Ok(Ok(s)) => s,
-        Ok(Err(_)) if encrypted => {
+        Ok(Err(_)) => {
             handler.refused_in_handshake(&req, Refusal::BadPassphrase);
             return Outcome::Refused(Refusal::BadPassphrase);
         }
-        Ok(Err(e)) => return Outcome::Closed(format!("handshake failed: {e}")),
         Err(_) => return Outcome::Closed("handshake timed out".into()),
     };
     req.app = crate::rtmp::APP.into();
@@ -317,12 +321,13 @@ async fn publish_loop(
     tracing::info!(
         %peer,
         ?reason,
-        rtt_ms = format!("{:.1}", link.rtt_ms),
         packets = link.packets,
-        lost = link.lost,
+        unique = link.unique,
         retransmitted = link.retransmitted,
+        naks = link.naks,
         dropped = link.dropped,
-        recv_buffer_free = link.recv_buffer_free,
+        decrypt_errors = link.decrypt_errors,
+        buffered_ms = link.buffered_ms,
         ts_lost_packets = d.lost_packets,
         ts_dropped_pes = d.dropped_pes,
         ts_skipped_frames = d.skipped_frames,

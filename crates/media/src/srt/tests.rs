@@ -10,7 +10,6 @@ use std::sync::Mutex;
 
 const KEY: &str = "sk_us-west-2_test_0123456789abcdefghijklmnopqr";
 const PASS: &str = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01";
-const INSECURE_KEY: &str = "sk_us-west-2_insecure_channel_key";
 
 #[derive(Default)]
 struct Seen {
@@ -47,15 +46,13 @@ impl MediaSink for Sink {
 #[async_trait::async_trait]
 impl IngestHandler for Handler {
     async fn srt_secret(&self, req: &PublishRequest) -> Result<SrtSecret, Refusal> {
-        let insecure_allowed = match req.stream_key.as_str() {
-            KEY => false,
-            INSECURE_KEY => true,
-            _ => return Err(Refusal::BadKey),
-        };
+        if req.stream_key != KEY {
+            return Err(Refusal::BadKey);
+        }
         if self.seen().live {
             return Err(Refusal::AlreadyPublishing);
         }
-        Ok(SrtSecret { passphrase: PASS.into(), insecure_allowed })
+        Ok(SrtSecret { passphrase: PASS.into() })
     }
 
     fn refused_in_handshake(&self, _: &PublishRequest, why: Refusal) {
@@ -117,7 +114,8 @@ async fn wait_for(handler: &Handler, what: impl Fn(&Seen) -> bool) {
 
 #[tokio::test]
 async fn a_caller_with_the_key_and_passphrase_publishes_ts_into_the_sink() {
-    for key_size in [16, 24, 32] {
+    // 0: a caller that announces no key length (libsrt without `pbkeylen`) and sends AES-128 keys.
+    for key_size in [0, 16, 24, 32] {
         let handler = Handler::default();
         let (addr, _stop) = listener(handler.clone()).await;
         let mut caller = call(addr, KEY, Some((key_size, PASS))).await.expect("accepted");
@@ -150,7 +148,7 @@ async fn refusals_are_handshake_rejects_with_their_codes() {
     assert!(player.contains("BadMode"), "{player}");
     assert_eq!(
         handler.seen().refused_in_handshake,
-        [Refusal::BadPassphrase, Refusal::InsecureNotAllowed],
+        [Refusal::BadPassphrase, Refusal::BadPassphrase],
         "the handler counts what guesses secrets"
     );
     assert!(handler.seen().items.is_empty() && !handler.seen().live);
@@ -159,18 +157,4 @@ async fn refusals_are_handshake_rejects_with_their_codes() {
     wait_for(&handler, |s| s.live).await;
     let second = rejected(call(addr, KEY, Some((32, PASS))).await);
     assert!(second.contains("Conflict"), "{second}");
-}
-
-#[tokio::test]
-async fn a_channel_with_insecure_ingest_takes_callers_with_or_without_encryption() {
-    let handler = Handler::default();
-    let (addr, _stop) = listener(handler.clone()).await;
-    let plain = call(addr, INSECURE_KEY, None).await.expect("accepted without encryption");
-    wait_for(&handler, |s| s.live).await;
-    drop(plain);
-    wait_for(&handler, |s| s.ended.is_some()).await;
-    handler.seen().ended = None;
-    let encrypted = call(addr, INSECURE_KEY, Some((16, PASS))).await.expect("accepted with the passphrase");
-    wait_for(&handler, |s| s.live).await;
-    drop(encrypted);
 }

@@ -16,7 +16,7 @@ pub use registry::Registry;
 use crate::control::Service;
 use crate::control::ids;
 use crate::store::{Store, StreamSessionRecord};
-use openivs_media::ingest::{Authorized, IngestHandler, PublishRequest, Refusal};
+use openivs_media::ingest::{Authorized, IngestHandler, PublishRequest, Refusal, SrtSecret};
 use openivs_model::arn::ResourceType;
 use openivs_model::{StreamSession, Timestamp};
 use registry::LiveEntry;
@@ -48,32 +48,31 @@ impl Ingest {
     fn refuse(&self, req: &PublishRequest, why: Refusal, channel: Option<&str>) -> Refusal {
         let first = req.peer.is_none_or(|p| self.refused.note(p.ip(), std::time::Instant::now()));
         if first {
-            tracing::info!(peer = ?req.peer, secure = req.secure, channel, reason = %why, "publish refused (more from this address are counted for a minute)");
+            tracing::info!(peer = ?req.peer, protocol = req.protocol.name(req.secure), secure = req.secure, channel, reason = %why, "publish refused (more from this address are counted for a minute)");
         }
         why
     }
 
-    /// Refuses a wrong key and counts it against the address.
-    fn bad_key(&self, req: &PublishRequest, channel: Option<&str>) -> Refusal {
+    /// Counts a failed attempt (a wrong key or passphrase) against the address.
+    fn count_failure(&self, req: &PublishRequest) {
         if let Some(peer) = req.peer
             && self.failed.failed(peer.ip(), std::time::Instant::now())
         {
             tracing::warn!(
                 ip = %peer.ip(),
-                "too many wrong stream keys from this address; its connections are refused for a while"
+                "too many wrong stream keys or passphrases from this address; its connections are refused for a while"
             );
         }
+    }
+
+    /// Refuses a wrong key and counts it against the address.
+    fn bad_key(&self, req: &PublishRequest, channel: Option<&str>) -> Refusal {
+        self.count_failure(req);
         self.refuse(req, Refusal::BadKey, channel)
     }
-}
 
-#[async_trait::async_trait]
-impl IngestHandler for Ingest {
-    fn admit(&self, peer: std::net::SocketAddr) -> bool {
-        self.failed.allows(peer.ip(), std::time::Instant::now())
-    }
-
-    async fn authorize(&self, req: PublishRequest) -> Result<Authorized, Refusal> {
+    /// The stream key a publish names and its channel, or the refusal (wrong keys counted).
+    async fn channel_for(&self, req: &PublishRequest) -> Result<Found, Refusal> {
         // An address out of attempts is refused before the store is asked (it may have connected
         // just before its last attempt failed).
         if let Some(peer) = req.peer
@@ -84,10 +83,10 @@ impl IngestHandler for Ingest {
         }
         let key = match self.store.find_unique(ResourceType::StreamKey, &req.stream_key).await {
             Ok(Some(k)) => k,
-            Ok(None) => return Err(self.bad_key(&req, None)),
+            Ok(None) => return Err(self.bad_key(req, None)),
             Err(e) => {
                 tracing::error!(error = %e, "stream key lookup failed");
-                return Err(self.refuse(&req, Refusal::Unavailable, None));
+                return Err(self.refuse(req, Refusal::Unavailable, None));
             }
         };
         // The lookup found the row by value; compare again without an early exit so the answer's
@@ -96,23 +95,60 @@ impl IngestHandler for Ingest {
         if !bool::from(stored.as_bytes().ct_eq(req.stream_key.as_bytes()))
             || key.kind != ResourceType::StreamKey
         {
-            return Err(self.bad_key(&req, None));
+            return Err(self.bad_key(req, None));
         }
         let Some(channel_arn) = key.parent.clone() else {
-            return Err(self.refuse(&req, Refusal::BadKey, None));
+            return Err(self.refuse(req, Refusal::BadKey, None));
         };
         let channel_rec = match self.store.get(&key.scope, &channel_arn).await {
             Ok(Some(c)) => c,
-            Ok(None) => return Err(self.refuse(&req, Refusal::BadKey, Some(&channel_arn))),
+            Ok(None) => return Err(self.refuse(req, Refusal::BadKey, Some(&channel_arn))),
             Err(e) => {
                 tracing::error!(error = %e, "channel lookup failed");
-                return Err(self.refuse(&req, Refusal::Unavailable, Some(&channel_arn)));
+                return Err(self.refuse(req, Refusal::Unavailable, Some(&channel_arn)));
             }
         };
         let channel = self.service.session_channel(&channel_rec).map_err(|e| {
             tracing::error!(error = %e, "channel view failed");
             Refusal::Unavailable
         })?;
+        Ok(Found { key, channel_arn, channel })
+    }
+}
+
+/// A stream key and its channel.
+struct Found {
+    key: crate::store::Record,
+    channel_arn: String,
+    channel: openivs_model::Channel,
+}
+
+#[async_trait::async_trait]
+impl IngestHandler for Ingest {
+    fn admit(&self, peer: std::net::SocketAddr) -> bool {
+        self.failed.allows(peer.ip(), std::time::Instant::now())
+    }
+
+    async fn srt_secret(&self, req: &PublishRequest) -> Result<SrtSecret, Refusal> {
+        let found = self.channel_for(req).await?;
+        if self.registry.entry(&found.channel_arn).is_some() {
+            return Err(self.refuse(req, Refusal::AlreadyPublishing, Some(&found.channel_arn)));
+        }
+        let passphrase = found.channel.srt.as_ref().and_then(|s| s.passphrase.clone()).unwrap_or_default();
+        Ok(SrtSecret { passphrase })
+    }
+
+    fn refused_in_handshake(&self, req: &PublishRequest, why: Refusal) {
+        if why == Refusal::BadPassphrase {
+            // A wrong passphrase is a guess at a secret, as a wrong key is (a caller without
+            // encryption fails the same way: the handshake does not tell them apart).
+            self.count_failure(req);
+        }
+        self.refuse(req, why, None);
+    }
+
+    async fn authorize(&self, req: PublishRequest) -> Result<Authorized, Refusal> {
+        let Found { key, channel_arn, channel } = self.channel_for(&req).await?;
         if !req.secure && !channel.insecure_ingest.unwrap_or(false) {
             return Err(self.refuse(&req, Refusal::InsecureNotAllowed, Some(&channel_arn)));
         }
@@ -177,7 +213,7 @@ impl IngestHandler for Ingest {
         let (changed_tx, changed_rx) = mpsc::channel(8);
         let (ended_tx, ended_rx) = oneshot::channel();
         tokio::spawn(session::monitor(self.store.clone(), entry.clone(), doc, changed_rx, ended_rx));
-        tracing::info!(peer = ?req.peer, secure = req.secure, channel = %channel_arn, %stream_id, "stream live");
+        tracing::info!(peer = ?req.peer, protocol = req.protocol.name(req.secure), secure = req.secure, channel = %channel_arn, %stream_id, "stream live");
         let stop = entry.stop_signal();
         let sink = session::Sink {
             entry,
