@@ -1,4 +1,4 @@
-//! An ffmpeg publisher for end-to-end tests of the media plane, and the rule for when tests may skip
+//! An ffmpeg publisher (RTMP(S) in FLV, SRT in MPEG-TS) for end-to-end tests of the media plane, and the rule for when tests may skip
 //! without ffmpeg: only when `OPENIVS_REQUIRE_FFMPEG=1` is not set (CI sets it).
 
 use std::process::{Child, Command, Stdio};
@@ -47,6 +47,16 @@ impl Publisher {
 
     /// Publishes to `url` for `seconds`, with a keyframe every `gop` frames (30 per second).
     pub fn with_gop(url: &str, seconds: u32, gop: u32) -> Self {
+        Self::spawn(url, seconds, gop, "flv")
+    }
+
+    /// Publishes MPEG-TS over SRT to `url` (`srt://host:port?streamid=…&passphrase=…`) for `seconds`,
+    /// with a keyframe every 2 s.
+    pub fn srt(url: &str, seconds: u32) -> Self {
+        Self::spawn(url, seconds, 60, "mpegts")
+    }
+
+    fn spawn(url: &str, seconds: u32, gop: u32, format: &str) -> Self {
         let child = Command::new("ffmpeg")
             .args(["-nostdin", "-loglevel", "error", "-re"])
             .args(["-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30"])
@@ -64,7 +74,7 @@ impl Publisher {
                 "-pix_fmt",
                 "yuv420p",
             ])
-            .args(["-c:a", "aac", "-f", "flv", url])
+            .args(["-c:a", "aac", "-f", format, url])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

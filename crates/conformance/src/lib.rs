@@ -8,6 +8,7 @@
 pub mod browser;
 pub mod clock_pattern;
 pub mod ffmpeg;
+pub mod lossy_relay;
 
 use aws_sdk_ivs::config::{BehaviorVersion, Credentials, Region};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -44,6 +45,8 @@ pub struct Server {
     pub rtmps_url: String,
     /// `rtmp://127.0.0.1:PORT` (plain RTMP ingest, for channels with insecureIngest).
     pub rtmp_url: String,
+    /// `srt://127.0.0.1:PORT` (SRT ingest; the channel's `srt.endpoint` names the same port).
+    pub srt_url: String,
     /// The data dir (kept across restarts of the same server).
     pub data_dir: PathBuf,
     _tmp: Option<tempfile::TempDir>,
@@ -106,6 +109,7 @@ impl Server {
             endpoint: String::new(),
             rtmps_url: String::new(),
             rtmp_url: String::new(),
+            srt_url: String::new(),
             data_dir,
             _tmp: Some(tmp),
             access_key_id: format!("OIVSTEST{}", random_hex(12).to_uppercase()),
@@ -130,8 +134,9 @@ impl Server {
             Some((_, port)) => format!("127.0.0.1:{port}"),
             None => "127.0.0.1:0".to_string(),
         };
-        let (rtmps, rtmp) = (again(&self.rtmps_url), again(&self.rtmp_url));
+        let (rtmps, rtmp, srt) = (again(&self.rtmps_url), again(&self.rtmp_url), again(&self.srt_url));
         cmd.args(["serve", "--api-listen", "127.0.0.1:0", "--rtmps-listen", &rtmps, "--rtmp-listen", &rtmp])
+            .args(["--srt-listen", &srt])
             .arg("--data-dir")
             .arg(&self.data_dir)
             .env("OPENIVS_ROOT_ACCESS_KEY_ID", &self.access_key_id)
@@ -141,6 +146,7 @@ impl Server {
             .env_remove("OPENIVS_DATA_DIR")
             .env_remove("OPENIVS_RTMPS_LISTEN")
             .env_remove("OPENIVS_RTMP_LISTEN")
+            .env_remove("OPENIVS_SRT_LISTEN")
             .stdout(Stdio::piped());
         match self
             .opts
@@ -161,15 +167,16 @@ impl Server {
         let mut child = cmd.spawn().expect("spawning openivs serve");
         let stdout = child.stdout.take().expect("stdout");
         let mut lines = BufReader::new(stdout).lines();
-        let (mut endpoint, mut rtmps, mut rtmp) = (None, None, None);
+        let (mut endpoint, mut rtmps, mut rtmp, mut srt) = (None, None, None, None);
         // The API line comes first, then the ingest lines.
-        while endpoint.is_none() || rtmps.is_none() || rtmp.is_none() {
+        while endpoint.is_none() || rtmps.is_none() || rtmp.is_none() || srt.is_none() {
             match lines.next() {
                 Some(Ok(line)) => {
                     let field = |prefix: &str| line.strip_prefix(prefix).map(|u| u.trim().to_string());
                     endpoint = endpoint.or_else(|| field("openivs API listening on "));
                     rtmps = rtmps.or_else(|| field("openivs RTMPS ingest listening on "));
                     rtmp = rtmp.or_else(|| field("openivs RTMP ingest listening on "));
+                    srt = srt.or_else(|| field("openivs SRT ingest listening on "));
                 }
                 _ => panic!("openivs serve exited before it was ready"),
             }
@@ -179,6 +186,7 @@ impl Server {
         self.endpoint = endpoint.unwrap_or_default();
         self.rtmps_url = rtmps.unwrap_or_default();
         self.rtmp_url = rtmp.unwrap_or_default();
+        self.srt_url = srt.unwrap_or_default();
         self.child = Some(child);
     }
 

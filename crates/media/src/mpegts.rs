@@ -140,8 +140,16 @@ pub struct Demuxer {
     audio_config: Option<Arc<AudioConfig>>,
     /// Video frames are skipped until a keyframe (at the start and after a loss).
     need_keyframe: bool,
+    /// What came before every stream of the PMT had its configuration ([`Demuxer::push`]).
+    held: Vec<MediaItem>,
+    /// Whether the start has been released.
+    started: bool,
     stats: DemuxStats,
 }
+
+/// Items held at most while waiting for every stream's configuration: a few seconds of a stream
+/// whose PMT names audio that never comes.
+const MAX_HELD: usize = 400;
 
 impl Default for Demuxer {
     fn default() -> Self {
@@ -170,6 +178,8 @@ impl Demuxer {
             video_config: None,
             audio_config: None,
             need_keyframe: true,
+            held: Vec::new(),
+            started: false,
             stats: DemuxStats::default(),
         }
     }
@@ -179,8 +189,38 @@ impl Demuxer {
         self.stats
     }
 
-    /// Demuxes `data` (any number of bytes), appending what it completes to `out`.
-    pub fn push(&mut self, mut data: &[u8], out: &mut Vec<MediaItem>) {
+    /// Demuxes `data` (any number of bytes), appending what it completes to `out`. The start of the
+    /// stream is held until each stream the PMT names has its configuration, which then comes first
+    /// (as RTMP encoders send their sequence headers first): readers decide their tracks from the
+    /// configurations they have when the first keyframe comes, and the first audio frame follows
+    /// the first video frames in a transport stream.
+    pub fn push(&mut self, data: &[u8], out: &mut Vec<MediaItem>) {
+        if self.started {
+            self.demux(data, out);
+            return;
+        }
+        let mut held = std::mem::take(&mut self.held);
+        self.demux(data, &mut held);
+        let configured = (self.video.is_some() || self.audio.is_some())
+            && (self.video.is_none() || self.video_config.is_some())
+            && (self.audio.is_none() || self.audio_config.is_some());
+        if configured || held.len() >= MAX_HELD {
+            self.release(held, out);
+        } else {
+            self.held = held;
+        }
+    }
+
+    /// Ends the holding: configurations first, then the rest in order.
+    fn release(&mut self, held: Vec<MediaItem>, out: &mut Vec<MediaItem>) {
+        self.started = true;
+        let is_config = |i: &MediaItem| matches!(i, MediaItem::VideoConfig(_) | MediaItem::AudioConfig(_));
+        let (configs, rest): (Vec<_>, Vec<_>) = held.into_iter().partition(is_config);
+        out.extend(configs);
+        out.extend(rest);
+    }
+
+    fn demux(&mut self, mut data: &[u8], out: &mut Vec<MediaItem>) {
         if !self.partial.is_empty() {
             let need = PACKET - self.partial.len();
             let take = need.min(data.len());
@@ -217,13 +257,15 @@ impl Demuxer {
         }
     }
 
-    /// The end of the stream: emits what is complete in the open PES packets.
+    /// The end of the stream: emits what is held and what is complete in the open PES packets.
     pub fn flush(&mut self, out: &mut Vec<MediaItem>) {
+        let mut held = std::mem::take(&mut self.held);
         for kind in [Kind::Video, Kind::Audio] {
             if let Some(data) = self.stream(kind).and_then(|s| s.data.take()) {
-                self.pes(kind, &data, out);
+                self.pes(kind, &data, &mut held);
             }
         }
+        self.release(held, out);
     }
 
     fn stream(&mut self, kind: Kind) -> Option<&mut Pes> {

@@ -75,6 +75,10 @@ fn what_the_writer_writes_comes_back_in_any_chunking() {
         })
         .collect();
     assert_eq!(configs, ["avc1.64001E 640x360", "mp4a.40.2 48000 2"]);
+    assert!(
+        matches!(reference[..2], [MediaItem::VideoConfig(_), MediaItem::AudioConfig(_)]),
+        "both configurations before the first frame, as RTMP encoders send them"
+    );
     let video = frames(&reference, Track::Video);
     assert_eq!(video.len(), 30);
     for (i, f) in video.iter().enumerate() {

@@ -74,7 +74,14 @@ impl Server {
         let mut cmd = clean_command(dir.path(), &dir.path().join("home"));
         // Ingest on port 0 too: tests run in parallel, and the default ports would collide.
         cmd.args(["serve", "--api-listen", "127.0.0.1:0", "--disable-rate-limits"])
-            .args(["--rtmps-listen", "127.0.0.1:0", "--rtmp-listen", "127.0.0.1:0"])
+            .args([
+                "--rtmps-listen",
+                "127.0.0.1:0",
+                "--rtmp-listen",
+                "127.0.0.1:0",
+                "--srt-listen",
+                "127.0.0.1:0",
+            ])
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
         let mut child = cmd.spawn().expect("spawning openivs serve");

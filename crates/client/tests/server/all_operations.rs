@@ -152,7 +152,8 @@ async fn the_profile_files_openivs_writes_configure_the_client() {
     let dir = tempfile::tempdir().unwrap();
     let mut child = Command::new(conformance::binary())
         .args(["serve", "--api-listen", "127.0.0.1:0", "--disable-rate-limits"])
-        .args(["--rtmps-listen", "127.0.0.1:0", "--rtmp-listen", "127.0.0.1:0", "--data-dir"])
+        .args(["--rtmps-listen", "127.0.0.1:0", "--rtmp-listen", "127.0.0.1:0"])
+        .args(["--srt-listen", "127.0.0.1:0", "--data-dir"])
         .arg(dir.path())
         .env_remove("OPENIVS_ROOT_ACCESS_KEY_ID")
         .env_remove("OPENIVS_ROOT_SECRET_ACCESS_KEY")

@@ -418,7 +418,8 @@ impl Generated {
     fn start(data_dir: &Path) -> Self {
         let mut child = Command::new(conformance::binary())
             .args(["serve", "--api-listen", "127.0.0.1:0", "--disable-rate-limits"])
-            .args(["--rtmps-listen", "127.0.0.1:0", "--rtmp-listen", "127.0.0.1:0", "--data-dir"])
+            .args(["--rtmps-listen", "127.0.0.1:0", "--rtmp-listen", "127.0.0.1:0"])
+            .args(["--srt-listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
             .env_remove("OPENIVS_ROOT_ACCESS_KEY_ID")
             .env_remove("OPENIVS_ROOT_SECRET_ACCESS_KEY")

@@ -1,4 +1,4 @@
-//! Live ingest end to end: ffmpeg publishes over RTMPS and RTMP to the spawned `openivs serve`, and the
+//! Live ingest end to end: ffmpeg publishes over RTMPS, RTMP and SRT to the spawned `openivs serve`, and the
 //! official `aws-sdk-ivs` client checks what IVS's API would show (GetStream, ListStreams, StopStream,
 //! GetStreamSession, ListStreamSessions). Tests skip with a message when ffmpeg is not installed,
 //! unless `OPENIVS_REQUIRE_FFMPEG=1` (as in CI), where its absence fails them.
@@ -7,6 +7,7 @@ mod attempts;
 mod control;
 mod flood;
 mod publish;
+mod srt;
 
 use aws_sdk_ivs::Client;
 use std::time::{Duration, Instant};

@@ -33,8 +33,11 @@ impl std::fmt::Debug for Publish {
     }
 }
 
-/// Parses a stream id.
+/// Parses a stream id. Percent-escapes are decoded first (libsrt passes the id as given, and some
+/// clients escape `#` as `%23` in their URL; stream keys have no `%`).
 pub fn parse(stream_id: &str) -> Result<Publish, StreamIdError> {
+    let decoded = percent_decode(stream_id);
+    let stream_id = decoded.as_str();
     let Some(entries) = stream_id.strip_prefix("#!::") else {
         let key = stream_id.trim();
         if key.is_empty() {
@@ -63,6 +66,27 @@ pub fn parse(stream_id: &str) -> Result<Publish, StreamIdError> {
     Ok(Publish { key: key.to_string(), priority })
 }
 
+/// `%XX` escapes decoded (a malformed escape stays as it is).
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,6 +105,8 @@ mod tests {
         assert_eq!(key(&format!("#!::r={k},m=publish")).unwrap(), k);
         assert_eq!(key(&format!("#!::r=live/{k},m=publish")).unwrap(), k);
         assert_eq!(key(&format!("#!::h=example.com,u={k},r=ignored,s=abc,t=stream")).unwrap(), k);
+        assert_eq!(key(&format!("%23!::u={k},priority=1")).unwrap(), k, "escaped as in a URL");
+        assert_eq!(key("%zz%2"), Ok("%zz%2".to_string()), "malformed escapes stay");
     }
 
     #[test]
