@@ -12,12 +12,20 @@ use std::fmt::Write;
 
 /// openivs's members beside the model's: (structure, wire name, Rust type, doc). Output only; see
 /// `crates/model/src/ext.rs` for why they are safe for the AWS clients.
-const EXTENSIONS: &[(&str, &str, &str, &str)] = &[(
-    "StreamSession",
-    "openivsViewers",
-    "crate::ext::SessionViewers",
-    "openivs: the session's viewers (peak concurrent, playback sessions); not in the IVS model.",
-)];
+const EXTENSIONS: &[(&str, &str, &str, &str)] = &[
+    (
+        "StreamSession",
+        "openivsViewers",
+        "crate::ext::SessionViewers",
+        "openivs: the session's viewers (peak concurrent, playback sessions); not in the IVS model.",
+    ),
+    (
+        "StreamSession",
+        "openivsIngest",
+        "crate::ext::SessionIngest",
+        "openivs: how the encoder publishes (protocol; SRT's link figures); not in the IVS model.",
+    ),
+];
 
 pub fn generate(m: &Model) -> String {
     let mut out = String::from("use serde::{Deserialize, Serialize};\nuse std::fmt;\n\n");

@@ -122,6 +122,25 @@ pub enum EndReason {
     ProtocolError(String),
 }
 
+/// The figures of an SRT publisher's link, from the receiving side (RTMP's TCP has none worth
+/// showing). srt-protocol 0.4.4 does not keep libsrt's round-trip time or loss counters: loss shows as
+/// the reports (NAKs) sent and the retransmissions that answered them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LinkStats {
+    /// Data packets received, retransmissions included.
+    pub packets: u64,
+    /// Retransmitted packets received.
+    pub retransmitted: u64,
+    /// Loss reports (NAKs) sent: each asks again for packets detected missing.
+    pub loss_reports: u64,
+    /// Packets given up on (too late for the latency budget).
+    pub dropped: u64,
+    /// Packets that failed to decrypt.
+    pub decrypt_errors: u64,
+    /// The latency negotiated with the encoder: how long the receive buffer holds packets, ms.
+    pub latency_ms: u64,
+}
+
 /// Where an authorized session puts what it receives. Calls never wait: an implementation hands
 /// frames to a [`crate::hub::Hub`] and updates counters.
 pub trait MediaSink: Send {
@@ -129,6 +148,8 @@ pub trait MediaSink: Send {
     fn media(&mut self, item: MediaItem);
     /// Stream metadata (`onMetaData`).
     fn metadata(&mut self, meta: StreamMetadata);
+    /// The link's latest figures (SRT), about once a second.
+    fn link(&mut self, _stats: LinkStats) {}
     /// The session ended; called exactly once.
     fn end(self: Box<Self>, reason: EndReason);
 }

@@ -25,3 +25,38 @@ pub struct SessionViewers {
     #[serde(rename = "playbackSessions", default, skip_serializing_if = "Option::is_none")]
     pub playback_sessions: Option<i64>,
 }
+
+/// How a session's encoder publishes (`StreamSession.openivsIngest`): the protocol, and for SRT the
+/// link's figures as the server receives them, kept up to date while live (every few seconds).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SessionIngest {
+    /// `RTMPS`, `RTMP` or `SRT`.
+    #[serde(rename = "protocol", default, skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<String>,
+    /// SRT's figures; absent for RTMP(S).
+    #[serde(rename = "srt", default, skip_serializing_if = "Option::is_none")]
+    pub srt: Option<SrtLink>,
+}
+
+/// An SRT publisher's link, from the receiving side.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SrtLink {
+    /// Data packets received, retransmissions included.
+    #[serde(rename = "packetsReceived", default, skip_serializing_if = "Option::is_none")]
+    pub packets_received: Option<i64>,
+    /// Retransmitted packets received: what SRT recovered.
+    #[serde(rename = "packetsRetransmitted", default, skip_serializing_if = "Option::is_none")]
+    pub packets_retransmitted: Option<i64>,
+    /// Loss reports (NAKs) sent to the encoder.
+    #[serde(rename = "lossReports", default, skip_serializing_if = "Option::is_none")]
+    pub loss_reports: Option<i64>,
+    /// Packets given up on, too late for the latency budget: what viewers miss.
+    #[serde(rename = "packetsDropped", default, skip_serializing_if = "Option::is_none")]
+    pub packets_dropped: Option<i64>,
+    /// Packets that failed to decrypt.
+    #[serde(rename = "decryptErrors", default, skip_serializing_if = "Option::is_none")]
+    pub decrypt_errors: Option<i64>,
+    /// The latency negotiated with the encoder (the receive buffer's depth), ms.
+    #[serde(rename = "latencyMs", default, skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<i64>,
+}

@@ -174,6 +174,10 @@ async fn srt_publishes_live_and_plays_in_both_containers_and_latency_modes_until
     assert!(video.codec().unwrap().starts_with("avc1.64"), "{:?}", video.codec());
     let audio = ingest.audio().unwrap();
     assert_eq!((audio.codec(), audio.sample_rate()), (Some("mp4a.40.2"), 48000));
+    let link = session_ingest(&s, arn).await;
+    assert_eq!(link.protocol.as_deref(), Some("SRT"));
+    // libsrt's default latency, 120 ms, as negotiated.
+    assert_eq!(link.srt.and_then(|l| l.latency_ms), Some(120));
     // StopStream disconnects the SRT publisher: ffmpeg fails and the stream ends.
     for (arn, _, _, _, ff) in &mut live {
         c.stop_stream().channel_arn(arn.as_str()).send().await.expect("StopStream");
@@ -304,13 +308,29 @@ async fn a_publisher_behind_five_percent_loss_stays_healthy_and_nothing_is_missi
     assert!(relay.stats.reordered.load(Ordering::Relaxed) > 0);
     assert_eq!(ff.wait(Duration::from_secs(40)).await, Some(true), "ffmpeg published to the end");
     assert!(wait_offline(&c, &arn, Duration::from_secs(20)).await);
-    // SRT recovered the losses: retransmissions arrived and the MPEG-TS had no gap.
+    // SRT recovered the losses: retransmissions arrived (the session shows them, in openivs's
+    // extension member that the AWS SDK skips) and the MPEG-TS had no gap.
+    let link = session_ingest(&s, &arn).await;
+    assert_eq!(link.protocol.as_deref(), Some("SRT"));
+    let srt = link.srt.expect("SRT figures");
+    assert!(srt.packets_retransmitted.unwrap_or(0) > 0 && srt.loss_reports.unwrap_or(0) > 0, "{srt:?}");
+    assert_eq!((srt.packets_dropped, srt.latency_ms), (Some(0), Some(500)), "{srt:?}");
     let logged = std::fs::read_to_string(log.path()).expect("read log");
     let line =
         plain(logged.lines().find(|l| l.contains("SRT publisher gone")).expect("the publisher's figures"));
     assert!(field(&line, "retransmitted") > 0, "{line}");
     assert_eq!((field(&line, "ts_lost_packets"), field(&line, "ts_dropped_pes")), (0, 0), "{line}");
     drop(relay);
+}
+
+/// The latest session's `openivsIngest`.
+async fn session_ingest(s: &Server, arn: &str) -> openivs_model::ext::SessionIngest {
+    let input = openivs_client::types::GetStreamSessionRequest {
+        channel_arn: Some(arn.to_string()),
+        ..Default::default()
+    };
+    let out = s.openivs_client().get_stream_session(input).await.expect("GetStreamSession");
+    out.stream_session.and_then(|s| s.openivs_ingest).expect("openivsIngest")
 }
 
 /// A log line without its colours.

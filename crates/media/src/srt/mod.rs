@@ -25,7 +25,7 @@ pub mod streamid;
 
 use crate::admission::{PerAddress, Tally};
 use crate::frame::MediaItem;
-use crate::ingest::{Authorized, EndReason, IngestHandler, Protocol, PublishRequest, Refusal};
+use crate::ingest::{Authorized, EndReason, IngestHandler, LinkStats, Protocol, PublishRequest, Refusal};
 use crate::mpegts::Demuxer;
 use crate::rtmp::{Limits, Listener};
 use futures::StreamExt;
@@ -76,38 +76,15 @@ pub enum Outcome {
     Closed(String),
 }
 
-/// SRT statistics worth showing for a publisher, from the receiver's side of the connection. (The
-/// round-trip time, loss counts and free buffer space of libsrt's statistics are not kept by
-/// srt-protocol 0.4.4; NAKs sent stand for the losses detected.)
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct LinkStats {
-    /// Data packets received, retransmissions included.
-    pub packets: u64,
-    /// Distinct data packets received in time.
-    pub unique: u64,
-    /// Retransmitted packets received.
-    pub retransmitted: u64,
-    /// Loss reports (NAKs) sent: each asks again for packets detected missing.
-    pub naks: u64,
-    /// Packets given up on (too late for the latency budget).
-    pub dropped: u64,
-    /// Packets that failed to decrypt.
-    pub decrypt_errors: u64,
-    /// Media held in the receive buffer, ms.
-    pub buffered_ms: u64,
-}
-
-impl LinkStats {
-    fn from_socket(s: &SocketStatistics) -> Self {
-        LinkStats {
-            packets: s.rx_data,
-            unique: s.rx_unique_data,
-            retransmitted: s.rx_retransmit_data,
-            naks: s.tx_nak,
-            dropped: s.rx_dropped_data,
-            decrypt_errors: s.rx_decrypt_errors,
-            buffered_ms: u64::try_from(s.rx_acknowledged_time.as_millis()).unwrap_or(u64::MAX),
-        }
+/// The figures of a connection's statistics.
+fn link_stats(s: &SocketStatistics, latency: Duration) -> LinkStats {
+    LinkStats {
+        packets: s.rx_data,
+        retransmitted: s.rx_retransmit_data,
+        loss_reports: s.tx_nak,
+        dropped: s.rx_dropped_data,
+        decrypt_errors: s.rx_decrypt_errors,
+        latency_ms: u64::try_from(latency.as_millis()).unwrap_or(u64::MAX),
     }
 }
 
@@ -276,7 +253,9 @@ async fn publish_loop(
 ) -> EndReason {
     let Authorized { mut sink, mut stop } = authorized;
     let mut statistics = socket.statistics().clone();
-    let mut link = LinkStats::default();
+    let latency = socket.settings().recv_tsbpd_latency;
+    let mut link = link_stats(&SocketStatistics::default(), latency);
+    sink.link(link);
     let mut demux = Demuxer::new();
     let mut items: Vec<MediaItem> = Vec::new();
     let mut last_media = tokio::time::Instant::now();
@@ -298,7 +277,10 @@ async fn publish_loop(
                 Some(Err(_)) => break EndReason::Disconnected,
                 None => break EndReason::Unpublished,
             },
-            Some(s) = statistics.next() => link = LinkStats::from_socket(&s),
+            Some(s) = statistics.next() => {
+                link = link_stats(&s, latency);
+                sink.link(link);
+            }
             () = crate::rtmp::until_true(&mut stop) => break EndReason::Stopped,
             () = crate::rtmp::until_true(&mut stop_all) => break EndReason::Stopped,
             _ = tick.tick() => {
@@ -322,12 +304,11 @@ async fn publish_loop(
         %peer,
         ?reason,
         packets = link.packets,
-        unique = link.unique,
         retransmitted = link.retransmitted,
-        naks = link.naks,
+        loss_reports = link.loss_reports,
         dropped = link.dropped,
         decrypt_errors = link.decrypt_errors,
-        buffered_ms = link.buffered_ms,
+        latency_ms = link.latency_ms,
         ts_lost_packets = d.lost_packets,
         ts_dropped_pes = d.dropped_pes,
         ts_skipped_frames = d.skipped_frames,

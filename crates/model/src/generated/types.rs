@@ -2407,6 +2407,9 @@ pub struct StreamSession {
     /// openivs: the session's viewers (peak concurrent, playback sessions); not in the IVS model.
     #[serde(rename = "openivsViewers", default, skip_serializing_if = "Option::is_none")]
     pub openivs_viewers: Option<crate::ext::SessionViewers>,
+    /// openivs: how the encoder publishes (protocol; SRT's link figures); not in the IVS model.
+    #[serde(rename = "openivsIngest", default, skip_serializing_if = "Option::is_none")]
+    pub openivs_ingest: Option<crate::ext::SessionIngest>,
 }
 
 impl fmt::Debug for StreamSession {
@@ -2422,6 +2425,7 @@ impl fmt::Debug for StreamSession {
             .field("stream_id", &self.stream_id)
             .field("truncated_events", &self.truncated_events)
             .field("openivs_viewers", &self.openivs_viewers)
+            .field("openivs_ingest", &self.openivs_ingest)
             .finish()
     }
 }

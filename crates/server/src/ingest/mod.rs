@@ -191,6 +191,10 @@ impl IngestHandler for Ingest {
                 peak_time: None,
                 playback_sessions: Some(0),
             }),
+            openivs_ingest: Some(openivs_model::ext::SessionIngest {
+                protocol: Some(req.protocol.name(req.secure).to_string()),
+                srt: None,
+            }),
             ..Default::default()
         };
         session::push_event(

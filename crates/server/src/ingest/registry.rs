@@ -53,6 +53,8 @@ pub struct LiveEntry {
     pub media: Mutex<MediaState>,
     /// Health as last computed by the stream's monitor.
     pub health: Mutex<StreamHealth>,
+    /// The SRT link's latest figures (none over RTMP).
+    pub link: Mutex<Option<openivs_media::ingest::LinkStats>>,
     /// Frames for readers.
     pub hub: Hub,
     /// HLS playback of the stream, once started.
@@ -74,6 +76,7 @@ impl LiveEntry {
             stats: Mutex::new(IngestStats::new(std::time::Instant::now())),
             media: Mutex::new(MediaState::default()),
             health: Mutex::new(StreamHealth::Healthy),
+            link: Mutex::new(None),
             hub: Hub::new(),
             playback: std::sync::OnceLock::new(),
             viewers: Default::default(),

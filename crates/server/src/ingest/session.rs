@@ -5,7 +5,7 @@
 use super::registry::{LiveEntry, MediaState, Registry, lock};
 use crate::store::{Store, StreamSessionRecord};
 use openivs_media::MediaItem;
-use openivs_media::ingest::{EndReason, MediaSink, StreamMetadata};
+use openivs_media::ingest::{EndReason, LinkStats, MediaSink, StreamMetadata};
 use openivs_media::stats::Snapshot;
 use openivs_model::{
     AudioConfiguration, StreamEvent, StreamHealth, StreamSession, Timestamp, VideoConfiguration,
@@ -53,6 +53,15 @@ impl MediaSink for Sink {
     fn metadata(&mut self, meta: StreamMetadata) {
         lock(&self.entry.media).metadata = Some(meta);
         let _ = self.changed.try_send(());
+    }
+
+    fn link(&mut self, stats: LinkStats) {
+        let before = lock(&self.entry.link).replace(stats);
+        // Worth writing when the link lost something (not for every packet counted).
+        let losses = |s: &LinkStats| (s.retransmitted, s.dropped, s.decrypt_errors);
+        if before.is_none_or(|b| losses(&b) != losses(&stats)) {
+            let _ = self.changed.try_send(());
+        }
     }
 
     fn end(mut self: Box<Self>, reason: EndReason) {
@@ -141,6 +150,17 @@ pub fn ingest_config(
 }
 
 fn apply_ingest_config(doc: &mut StreamSession, entry: &LiveEntry) {
+    if let Some(link) = *lock(&entry.link) {
+        let figure = |v: u64| Some(i64::try_from(v).unwrap_or(i64::MAX));
+        doc.openivs_ingest.get_or_insert_with(Default::default).srt = Some(openivs_model::ext::SrtLink {
+            packets_received: figure(link.packets),
+            packets_retransmitted: figure(link.retransmitted),
+            loss_reports: figure(link.loss_reports),
+            packets_dropped: figure(link.dropped),
+            decrypt_errors: figure(link.decrypt_errors),
+            latency_ms: figure(link.latency_ms),
+        });
+    }
     let media = lock(&entry.media).clone();
     let snap = lock(&entry.stats).snapshot(Instant::now());
     let (video, audio) = ingest_config(&media, &snap, true);
