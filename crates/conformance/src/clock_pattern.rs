@@ -1,7 +1,7 @@
 //! A wall-clock test pattern, for glass-to-glass latency: every video frame shows the Unix time in
 //! milliseconds at which it was painted, as a barcode of big black and white blocks that survives H.264
 //! compression, and [`ClockPublisher`] pipes such frames in real time into ffmpeg, which encodes them
-//! (libx264 veryfast/zerolatency, 1 s GOP, 30 fps, with an AAC tone) and publishes over RTMP(S). A player
+//! (libx264 veryfast/zerolatency, 1 s GOP, 30 fps, with an AAC tone) and publishes over RTMP(S) or SRT. A player
 //! on the same machine reads the barcode of the frame it shows and subtracts it from its own clock.
 //!
 //! The layout (mirrored by `clients/browser/page.js`, which decodes it): a grid of [`COLS`] x [`ROWS`]
@@ -119,8 +119,10 @@ pub struct ClockPublisher {
 }
 
 impl ClockPublisher {
-    /// Starts publishing to `url` (`rtmp(s)://host:port/app/<key>`) until dropped or [`Self::stop`].
+    /// Starts publishing to `url` (`rtmp(s)://host:port/app/<key>` in FLV, or
+    /// `srt://host:port?streamid=…` in MPEG-TS) until dropped or [`Self::stop`].
     pub fn start(url: &str) -> std::io::Result<Self> {
+        let format = if url.starts_with("srt://") { "mpegts" } else { "flv" };
         let size = format!("{WIDTH}x{HEIGHT}");
         let gop = FPS.to_string();
         let mut child = Command::new("ffmpeg")
@@ -130,7 +132,7 @@ impl ClockPublisher {
             .args(["-map", "0:v", "-map", "1:a"])
             .args(["-c:v", "libx264", "-preset", "veryfast", "-tune", "zerolatency", "-pix_fmt", "yuv420p"])
             .args(["-g", &gop, "-keyint_min", &gop, "-sc_threshold", "0", "-bf", "0", "-b:v", "1500k"])
-            .args(["-c:a", "aac", "-b:a", "64k", "-flush_packets", "1", "-f", "flv", url])
+            .args(["-c:a", "aac", "-b:a", "64k", "-flush_packets", "1", "-f", format, url])
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::null())

@@ -15,6 +15,9 @@
 //! minus when its newest sample was sent), once per mode, through a proxy that drops the per-viewer
 //! `?session=` from URIs (see `session_stripping_proxy`).
 //!
+//! `--ingest rtmp,srt` publishes each mode's pattern over RTMP and then over SRT (MPEG-TS, the
+//! channel's passphrase, `latency=120` ms, libsrt's default), for the two side by side.
+//!
 //! nginx-rtmp (`--nginx`): `shared/bench/nginx_rtmp.sh` with each `--nginx-fragments` value (its config
 //! gets `Access-Control-Allow-Origin: *` added, which hls.js on another origin needs), played the same
 //! way.
@@ -23,7 +26,7 @@
 //! cargo build --release -p openivs && cargo run --release -p conformance --bin latency-bench -- \
 //!     [--seconds 60] [--warmup 10] [--modes low,normal,low-fmp4,normal-fmp4] [--nginx] \
 //!     [--nginx-fragments 1s,2s] [--no-availability] [--bench-dir ../shared/bench] \
-//!     [--hls-config '{"liveSyncDurationCount":2}']... [--players hlsjs,ivs]
+//!     [--hls-config '{"liveSyncDurationCount":2}']... [--players hlsjs,ivs] [--ingest rtmp,srt]
 //! ```
 //! Needs ffmpeg, node with `npm ci` done in clients/browser, Chromium, python3 (and nginx with
 //! libnginx-mod-rtmp for `--nginx`). The load average is printed with every figure: the machine is
@@ -51,6 +54,7 @@ struct Args {
     bench_dir: PathBuf,
     hls_configs: Vec<String>,
     players: Vec<String>,
+    ingests: Vec<String>,
 }
 
 fn usage(msg: &str) -> ! {
@@ -58,6 +62,7 @@ fn usage(msg: &str) -> ! {
     eprintln!(
         "usage: latency-bench [--seconds 60] [--warmup 10] [--modes low,normal,low-fmp4,normal-fmp4] \
          [--nginx] [--nginx-fragments 1s,2s] [--no-availability] [--bench-dir DIR] [--hls-config JSON]... \
+         [--ingest rtmp,srt] \
          [--players hlsjs,ivs]"
     );
     std::process::exit(2)
@@ -74,6 +79,7 @@ fn parse_args() -> Args {
         bench_dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/bench"),
         hls_configs: vec!["{}".into()],
         players: vec!["hlsjs".into()],
+        ingests: vec!["rtmp".into()],
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -89,12 +95,16 @@ fn parse_args() -> Args {
             "--bench-dir" => a.bench_dir = PathBuf::from(value()),
             "--hls-config" => a.hls_configs.push(value()),
             "--players" => a.players = list(value()),
+            "--ingest" => a.ingests = list(value()),
             "-h" | "--help" => usage("help"),
             other => usage(&format!("unknown argument {other}")),
         }
     }
     if let Some(p) = a.players.iter().find(|p| !["hlsjs", "ivs"].contains(&p.as_str())) {
         usage(&format!("unknown player {p} (hlsjs, ivs)"));
+    }
+    if let Some(i) = a.ingests.iter().find(|i| !["rtmp", "srt"].contains(&i.as_str())) {
+        usage(&format!("unknown ingest {i} (rtmp, srt)"));
     }
     if let Some(m) = a.modes.iter().find(|m| !MODES.contains(&m.as_str())) {
         usage(&format!("unknown mode {m} ({})", MODES.join(", ")));
@@ -434,10 +444,8 @@ async fn main() {
         let container = if fmp4 { ContainerFormat::FragmentedMp4 } else { ContainerFormat::Ts };
         let name =
             format!("{} {}", latency.as_str().replace("_LATENCY", ""), if fmp4 { "fMP4" } else { "TS" });
-        for purpose in ["glass", "availability"] {
-            if purpose == "availability" && !a.availability {
-                continue;
-            }
+        let runs = a.ingests.iter().map(|i| ("glass", i.as_str()));
+        for (purpose, ingest_by) in runs.chain(a.availability.then_some(("availability", "rtmp"))) {
             let out = c
                 .create_channel()
                 .insecure_ingest(true)
@@ -449,13 +457,22 @@ async fn main() {
             let ch = out.channel().expect("channel");
             let url = ch.playback_url().expect("playbackUrl").to_string();
             let key = out.stream_key().and_then(|k| k.value()).expect("key").to_string();
-            let ingest = format!("{}/app/{key}", s.rtmp_url);
+            let (ingest, label) = if ingest_by == "srt" {
+                let srt = ch.srt().expect("srt");
+                let (endpoint, pass) =
+                    (srt.endpoint().unwrap_or_default(), srt.passphrase().unwrap_or_default());
+                // ffmpeg's `latency` is in µs: 120 ms, libsrt's default.
+                let ingest = format!("srt://{endpoint}?streamid={key}&passphrase={pass}&latency=120000");
+                (ingest, format!("openivs {name} over SRT"))
+            } else {
+                (format!("{}/app/{key}", s.rtmp_url), format!("openivs {name}"))
+            };
             if purpose == "glass" {
-                results.extend(glass_to_glass(&a, &format!("openivs {name}"), &ingest, &url));
+                results.extend(glass_to_glass(&a, &label, &ingest, &url));
             } else {
                 // Through the proxy (see session_stripping_proxy): the same path on another port.
                 let path = &url[s.endpoint.len()..];
-                availability(&a, &format!("openivs {name}"), &ingest, &format!("{proxy}{path}"));
+                availability(&a, &label, &ingest, &format!("{proxy}{path}"));
             }
         }
     }
