@@ -114,3 +114,26 @@ impl Drop for Publisher {
         self.kill();
     }
 }
+
+/// Plays `url` (HLS) as a viewer would: ffprobe sees H.264 640x360 (what [`Publisher`] sends) and AAC,
+/// and ffmpeg decodes `seconds` of it with no timestamp or decoding complaint. Panics otherwise.
+pub fn assert_plays(url: &str, seconds: u32) {
+    let probe = Command::new("ffprobe")
+        .args(["-v", "error", "-show_entries", "stream=codec_name,width,height,codec_type", "-of", "csv=p=0"])
+        .arg(url)
+        .output()
+        .expect("ffprobe");
+    let streams = String::from_utf8_lossy(&probe.stdout);
+    assert!(probe.status.success(), "{url}: {}", String::from_utf8_lossy(&probe.stderr));
+    assert!(streams.lines().any(|l| l.starts_with("h264,video,640,360")), "{url}: {streams}");
+    assert!(streams.lines().any(|l| l.starts_with("aac,audio")), "{url}: {streams}");
+    let play = Command::new("ffmpeg")
+        .args(["-nostdin", "-v", "warning", "-i", url, "-t", &seconds.to_string(), "-f", "null", "-"])
+        .output()
+        .expect("ffmpeg");
+    let log = String::from_utf8_lossy(&play.stderr);
+    assert!(play.status.success(), "{url}: {log}");
+    for bad in ["Non-monotonous", "non monotonically", "DTS", "PTS", "corrupt", "error", "Invalid"] {
+        assert!(!log.contains(bad), "ffmpeg complained ({bad}) playing {url}: {log}");
+    }
+}

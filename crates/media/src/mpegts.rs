@@ -65,11 +65,14 @@ struct Pes {
     data: Option<BytesMut>,
     /// Its declared length (0: unbounded, ends at the next start).
     declared: usize,
+    /// The size of the last PES packet: what to reserve for the next one of unbounded length (video),
+    /// so that it is not grown packet by packet.
+    last_len: usize,
 }
 
 impl Pes {
     fn new(pid: u16) -> Self {
-        Pes { pid, cc: None, data: None, declared: 0 }
+        Pes { pid, cc: None, data: None, declared: 0, last_len: 0 }
     }
 }
 
@@ -434,7 +437,11 @@ impl Demuxer {
             complete = stream.data.take();
             let declared = payload.get(4..6).map_or(0, |l| usize::from(u16::from_be_bytes([l[0], l[1]])));
             stream.declared = if declared == 0 { 0 } else { declared + 6 };
-            let mut buf = BytesMut::with_capacity(payload.len().max(stream.declared).min(MAX_PES));
+            if let Some(done) = &complete {
+                stream.last_len = done.len();
+            }
+            let expected = stream.declared.max(stream.last_len + stream.last_len / 4);
+            let mut buf = BytesMut::with_capacity(payload.len().max(expected).min(MAX_PES));
             buf.put_slice(payload);
             stream.data = Some(buf);
         } else if let Some(buf) = stream.data.as_mut() {
@@ -620,14 +627,14 @@ fn parse_pes(data: &[u8]) -> Option<(Option<u64>, Option<u64>, &[u8])> {
 /// their start codes and trailing zero bytes.
 fn annex_b_units(data: &[u8]) -> impl Iterator<Item = &[u8]> {
     let mut starts = Vec::new();
-    let mut i = 0;
-    while i + 3 <= data.len() {
-        if data[i] == 0 && data[i + 1] == 0 && data[i + 2] == 1 {
-            starts.push(i + 3);
-            i += 3;
-        } else {
-            i += 1;
+    // Look for the 1 of each `00 00 01` (emulation prevention keeps it out of NAL unit payloads).
+    let mut i = 2;
+    while let Some(at) = data.get(i..).and_then(|rest| rest.iter().position(|&b| b == 1)) {
+        let one = i + at;
+        if data[one - 2] == 0 && data[one - 1] == 0 {
+            starts.push(one + 1);
         }
+        i = one + 1;
     }
     let ends: Vec<usize> = starts.iter().skip(1).map(|s| s - 3).chain(std::iter::once(data.len())).collect();
     starts.into_iter().zip(ends).filter_map(move |(s, e)| {

@@ -9,7 +9,7 @@ use crate::{channel, event_names, wait_live, wait_offline};
 use aws_sdk_ivs::Client;
 use aws_sdk_ivs::types::{ChannelLatencyMode, ContainerFormat, StreamHealth, StreamState};
 use bytes::Bytes;
-use conformance::ffmpeg::{Publisher, tools_available};
+use conformance::ffmpeg::{Publisher, assert_plays, tools_available};
 use conformance::lossy_relay::Relay;
 use conformance::{Options, Server};
 use futures::SinkExt;
@@ -92,28 +92,6 @@ fn segments(s: &Server, media: &str) -> (Vec<(String, f64)>, Option<String>) {
     (out, init)
 }
 
-/// ffmpeg decodes `seconds` of the playback URL with no complaint; ffprobe sees H.264 640x360 and AAC.
-fn plays(url: &str, seconds: u32) {
-    let probe = Command::new("ffprobe")
-        .args(["-v", "error", "-show_entries", "stream=codec_name,width,height,codec_type", "-of", "csv=p=0"])
-        .arg(url)
-        .output()
-        .expect("ffprobe");
-    let streams = String::from_utf8_lossy(&probe.stdout);
-    assert!(probe.status.success(), "{url}: {}", String::from_utf8_lossy(&probe.stderr));
-    assert!(streams.lines().any(|l| l.starts_with("h264,video,640,360")), "{url}: {streams}");
-    assert!(streams.lines().any(|l| l.starts_with("aac,audio")), "{url}: {streams}");
-    let play = Command::new("ffmpeg")
-        .args(["-nostdin", "-v", "warning", "-i", url, "-t", &seconds.to_string(), "-f", "null", "-"])
-        .output()
-        .expect("ffmpeg");
-    let log = String::from_utf8_lossy(&play.stderr);
-    assert!(play.status.success(), "{url}: {log}");
-    for bad in ["Non-monotonous", "non monotonically", "DTS", "PTS", "corrupt", "error", "Invalid"] {
-        assert!(!log.contains(bad), "ffmpeg complained ({bad}) playing {url}: {log}");
-    }
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn srt_publishes_live_and_plays_in_both_containers_and_latency_modes_until_stopped() {
     if !tools() {
@@ -146,7 +124,7 @@ async fn srt_publishes_live_and_plays_in_both_containers_and_latency_modes_until
     for (arn, playback, latency, format, _) in &live {
         // NORMAL has 6 s segments: wait for two of either kind so that players start cleanly.
         let media = media_playlist(&s, playback, 2, Duration::from_secs(40)).await;
-        plays(playback, 3);
+        assert_plays(playback, 3);
         // Timed metadata put now reaches the segments made next.
         let payload = format!("srt-metadata-{latency:?}-{format:?}-{}", std::process::id());
         c.put_metadata().channel_arn(arn).metadata(&payload).send().await.expect("PutMetadata");
