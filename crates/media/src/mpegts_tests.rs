@@ -203,3 +203,52 @@ proptest! {
         }
     }
 }
+
+/// `stream` with PES_packet_length 0 on every video PES, as ffmpeg writes video.
+fn unbounded_video(t0: u64, frames: usize) -> Vec<u8> {
+    let mut data = stream(t0, frames, 15);
+    for p in data.chunks_mut(PACKET) {
+        let pid = u16::from(p[1] & 0x1f) << 8 | u16::from(p[2]);
+        if pid == crate::ts::VIDEO_PID && p[1] & 0x40 != 0 {
+            let at = if p[3] & 0x20 != 0 { 5 + usize::from(p[4]) } else { 4 };
+            p[at + 4] = 0;
+            p[at + 5] = 0;
+        }
+    }
+    data
+}
+
+#[test]
+fn unbounded_video_pes_end_at_their_stuffed_last_packet_not_a_frame_later() {
+    let data = unbounded_video(900_000, 30);
+    let (reference, _) = demux_in_chunks(&stream(900_000, 30, 15), 1316);
+    let (items, stats) = demux_in_chunks(&data, 1316);
+    assert_eq!(stats, DemuxStats::default());
+    // The same frames on each track (a PES that ends exactly at a packet's end has no stuffing and
+    // waits for the next start, so the interleaving of tracks may differ).
+    for track in [Track::Video, Track::Audio] {
+        assert_eq!(frames(&items, track), frames(&reference, track), "{track:?}");
+    }
+    // Up to the last packet of frame 5's PES (the packet before the 7th video PES start): frame 5
+    // is out already.
+    let starts: Vec<usize> = data
+        .chunks(PACKET)
+        .enumerate()
+        .filter(|(_, p)| {
+            (u16::from(p[1] & 0x1f) << 8 | u16::from(p[2])) == crate::ts::VIDEO_PID && p[1] & 0x40 != 0
+        })
+        .map(|(i, _)| i)
+        .collect();
+    let (items, _) = {
+        let mut d = Demuxer::new();
+        let mut out = Vec::new();
+        d.push(&data[..starts[6] * PACKET], &mut out);
+        (out, d.stats())
+    };
+    let video = frames(&items, Track::Video);
+    assert_eq!(
+        video.last().map(|f| &f.data[..]),
+        Some(&avcc(false, 505)[..]),
+        "frame 5 without waiting for 6"
+    );
+}
