@@ -117,31 +117,6 @@ impl Clock {
     }
 }
 
-/// What a media packet's header says.
-#[derive(Clone, Copy)]
-struct PacketFlags {
-    /// payload_unit_start_indicator: a PES starts here.
-    start: bool,
-    cc: u8,
-    /// The adaptation field's discontinuity_indicator.
-    discontinuity: bool,
-    /// The adaptation field has stuffing: the last packet of a PES.
-    stuffed: bool,
-}
-
-/// The length an adaptation field with these flags needs without stuffing (flags, PCR, OPCR,
-/// splice countdown); `None` when it has private data or an extension, whose lengths we do not read.
-fn adaptation_fields_len(flags: u8) -> Option<usize> {
-    if flags & 0x03 != 0 {
-        return None;
-    }
-    Some(
-        1 + 6 * usize::from(flags & 0x10 != 0)
-            + 6 * usize::from(flags & 0x08 != 0)
-            + usize::from(flags & 0x04 != 0),
-    )
-}
-
 /// `a - b` for 33-bit times, as the nearest signed difference.
 fn raw_delta(a: u64, b: u64) -> i64 {
     let modulus = (TS_MASK + 1) as i64;
@@ -315,13 +290,11 @@ impl Demuxer {
         let afc = (b3 >> 4) & 0x3;
         let mut pos = 4;
         let mut discontinuity = false;
-        let mut stuffed = false;
         if afc & 0x2 != 0 {
             let Some(&len) = p.get(4) else { return };
             let len = usize::from(len);
-            if let Some(&flags) = p.get(5).filter(|_| len > 0) {
-                discontinuity = flags & 0x80 != 0;
-                stuffed = len > adaptation_fields_len(flags).unwrap_or(usize::MAX);
+            if len > 0 {
+                discontinuity = p.get(5).is_some_and(|f| f & 0x80 != 0);
             }
             pos = 5 + len;
         }
@@ -338,8 +311,7 @@ impl Demuxer {
                 self.on_pmt(&section);
             }
         } else if let Some(kind) = self.kind_of(pid) {
-            let flags = PacketFlags { start, cc, discontinuity, stuffed };
-            self.media_packet(kind, flags, payload, out);
+            self.media_packet(kind, start, cc, discontinuity, payload, out);
         }
     }
 
@@ -431,8 +403,15 @@ impl Demuxer {
         }
     }
 
-    fn media_packet(&mut self, kind: Kind, flags: PacketFlags, payload: &[u8], out: &mut Vec<MediaItem>) {
-        let PacketFlags { start, cc, discontinuity, stuffed } = flags;
+    fn media_packet(
+        &mut self,
+        kind: Kind,
+        start: bool,
+        cc: u8,
+        discontinuity: bool,
+        payload: &[u8],
+        out: &mut Vec<MediaItem>,
+    ) {
         let stats = &mut self.stats;
         let stream = match kind {
             Kind::Video => self.video.as_mut(),
@@ -473,14 +452,12 @@ impl Demuxer {
                 buf.put_slice(payload);
             }
         }
-        // A PES of declared length is complete once it has that many bytes. One of unbounded length
-        // (video, as ffmpeg writes it) ends at the next start, a frame later, unless its last packet
-        // says so: muxers fill the rest of a PES's last packet with adaptation-field stuffing, and
-        // stuffing appears nowhere else. Taking the frame then saves a frame's time of latency.
-        let full = |d: &BytesMut| if stream.declared > 0 { d.len() >= stream.declared } else { stuffed };
-        if complete.is_none() && stream.data.as_ref().is_some_and(full) {
+        // A PES of declared length is complete once it has that many bytes.
+        if complete.is_none()
+            && stream.declared > 0
+            && stream.data.as_ref().is_some_and(|d| d.len() >= stream.declared)
+        {
             complete = stream.data.take();
-            stream.last_len = complete.as_ref().map_or(0, BytesMut::len);
         }
         if dropped {
             self.stats.dropped_pes += 1;
