@@ -341,7 +341,7 @@ impl Demuxer {
             return None;
         }
         let len = 3 + usize::from(u16::from_be_bytes([s.data[1], s.data[2]]) & 0x0fff);
-        if len > MAX_SECTION || len < 3 + 5 + 4 {
+        if !(3 + 5 + 4..=MAX_SECTION).contains(&len) {
             s.data.clear();
             stats.bad_tables += 1;
             return None;
@@ -395,11 +395,11 @@ impl Demuxer {
         }
         // A PMT repeats every 100 ms or so; only a change of PID restarts a stream.
         if video != self.video.as_ref().map(|s| s.pid) {
-            self.video = video.map(|pid| Pes::new(pid));
+            self.video = video.map(Pes::new);
             self.need_keyframe = true;
         }
         if audio != self.audio.as_ref().map(|s| s.pid) {
-            self.audio = audio.map(|pid| Pes::new(pid));
+            self.audio = audio.map(Pes::new);
         }
     }
 
