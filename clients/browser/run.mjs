@@ -24,7 +24,8 @@
 //                     its wasm worker and binary served beside the page) instead of hls.js; cues are
 //                     its TEXT_METADATA_CUE events (every one, so repeats show), states its own
 //   --until-ended S   after watching, the player must report the end of the stream (the IVS Player's
-//                     Ended state; the video element's `ended` for hls.js) within S s, with no error
+//                     Ended state; the video element's `ended` for hls.js) within S s, with no error,
+//                     and stay ended for 3 s
 //   --error-type TYPE with --expect refused: the fatal error's type (the IVS Player's ErrorType, e.g.
 //                     ErrorNotAvailable, ErrorAuthorization)
 // Prints JSON lines on stdout: {"event":"ready","origin":..}, {"event":"playing",..}, optionally
@@ -247,10 +248,18 @@ try {
     // Phase 3: the end of the stream (the caller stops the encoder once it saw "watched").
     if (untilEnded !== null && !report.fatal) {
       out({ event: "watched", currentTime: report.currentTime });
+      // The end must hold: the IVS Player has been seen to say Ended while it waited at a segment's end
+      // for the final playlist's last segment, then play that segment and end again. What a viewer is
+      // left with is the settled state, so wait until it has stayed ended for 3 s.
       const from = Date.now();
+      const endedNow = () => (ivs ? report.ivs && report.ivs.state === "Ended" : !!report.endedAt);
+      let endedSince = null;
       while (Date.now() - from < untilEnded * 1000) {
         await poll();
-        if (report.fatal || report.endedAt) break;
+        if (report.fatal) break;
+        if (!endedNow()) endedSince = null;
+        else if (endedSince === null) endedSince = Date.now();
+        else if (Date.now() - endedSince >= 3000) break;
         await sleep(250);
       }
       if (report.endedAt) out({ event: "ended", afterMs: report.endedAt - from });
@@ -283,6 +292,9 @@ if (args.expect === "play") {
   if (args.ll && !(r.lowLatency && r.lowLatency.partTarget > 0 && r.partsLoaded > 0))
     failures.push(`not played as low-latency HLS: ${JSON.stringify(r.lowLatency)}, ${r.partsLoaded} parts loaded`);
   if (untilEnded !== null && !r.endedAt) failures.push(`the player did not report the end within ${untilEnded} s`);
+  const finalState = ivs ? r.ivs && r.ivs.state : "ended";
+  if (untilEnded !== null && r.endedAt && !["Ended", "ended"].includes(finalState))
+    failures.push(`the player reported the end but did not stay ended (${finalState})`);
   const seen = [...(r.cues || []), ...(r.id3 || [])];
   for (const t of args.cue) if (!seen.some((c) => c.includes(t))) failures.push(`no metadata cue containing ${JSON.stringify(t)} (cues: ${JSON.stringify(seen)})`);
 } else {
