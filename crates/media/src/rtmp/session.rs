@@ -323,7 +323,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<S> {
     async fn publish(&mut self, authorized: Authorized, cfg: &SessionConfig) -> EndReason {
         let Authorized { sink, mut stop } = authorized;
         let mut pipe = Pipe { sink, last_media: Instant::now() };
-        let deadline = Instant::now() + cfg.limits.max_duration;
+        // One timer for the whole stream, not one registered again on every read.
+        let max_duration = tokio::time::sleep(cfg.limits.max_duration);
+        tokio::pin!(max_duration);
         let mut tick = tokio::time::interval(Duration::from_millis(500));
         let reason = loop {
             match self.drain(&mut pipe) {
@@ -345,7 +347,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<S> {
                         break EndReason::Starved;
                     }
                 }
-                () = tokio::time::sleep_until(deadline) => break EndReason::MaxDuration,
+                () = &mut max_duration => break EndReason::MaxDuration,
             }
         };
         pipe.sink.end(reason.clone());

@@ -259,7 +259,9 @@ async fn publish_loop(
     let mut demux = Demuxer::new();
     let mut items: Vec<MediaItem> = Vec::new();
     let mut last_media = tokio::time::Instant::now();
-    let deadline = tokio::time::Instant::now() + limits.max_duration;
+    // One timer for the whole stream, not one registered again for every message.
+    let max_duration = tokio::time::sleep(limits.max_duration);
+    tokio::pin!(max_duration);
     let mut tick = tokio::time::interval(Duration::from_millis(500));
     let reason = loop {
         tokio::select! {
@@ -288,7 +290,7 @@ async fn publish_loop(
                     break EndReason::Starved;
                 }
             }
-            () = tokio::time::sleep_until(deadline) => break EndReason::MaxDuration,
+            () = &mut max_duration => break EndReason::MaxDuration,
         }
     };
     demux.flush(&mut items);
