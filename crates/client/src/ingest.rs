@@ -52,15 +52,10 @@ pub fn srt_url(srt_endpoint: &str, stream_key: &str, passphrase: &str) -> String
     )
 }
 
-/// Percent-encodes what is not unreserved (RFC 3986 §2.3); keys and passphrases are alphanumerics,
-/// `_` and `-`, so this is only a guard.
+/// Percent-encoded as the API's query values are (everything but RFC 3986's unreserved characters);
+/// keys and passphrases are alphanumerics, `_` and `-`, so this is only a guard.
 fn query_value(v: &str) -> String {
-    v.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => char::from(b).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    percent_encoding::utf8_percent_encode(v, crate::request::ENCODE).to_string()
 }
 
 /// The stream key's value, checked to belong to the channel.

@@ -14,7 +14,7 @@ use crate::transport::HttpRequest;
 
 /// Everything but the RFC 3986 unreserved characters is encoded, in labels and query values alike
 /// (so the target is already in SigV4's canonical form).
-const ENCODE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+pub(crate) const ENCODE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
 /// The values of an input's members bound to the URI, query string or headers (generated for every
 /// input type; empty for those with JSON bodies only).
