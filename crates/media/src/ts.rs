@@ -19,6 +19,33 @@ pub const ID3_PID: u16 = 0x102;
 /// Timestamps are 33-bit counts of a 90 kHz clock.
 pub const TS_MASK: u64 = (1 << 33) - 1;
 
+/// Where a program's elementary streams go: their PIDs and the order the PMT lists them in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pids {
+    /// PID of the H.264 stream.
+    pub video: u16,
+    /// PID of the AAC stream.
+    pub audio: u16,
+    /// PID of the timed ID3 metadata stream.
+    pub id3: u16,
+    /// The PMT lists audio before video.
+    pub audio_first: bool,
+}
+
+impl Pids {
+    /// Live HLS segments: video on [`VIDEO_PID`], audio on [`AUDIO_PID`], listed in that order.
+    pub const LIVE: Pids = Pids { video: VIDEO_PID, audio: AUDIO_PID, id3: ID3_PID, audio_first: false };
+    /// Amazon IVS recordings (ivs-recording-events.md §1.5, parsed from a real recording): audio on
+    /// 0x100 listed first, then video (the PCR PID) on 0x101, then ID3 on 0x102.
+    pub const IVS_RECORDING: Pids = Pids { video: 0x101, audio: 0x100, id3: ID3_PID, audio_first: true };
+}
+
+impl Default for Pids {
+    fn default() -> Self {
+        Pids::LIVE
+    }
+}
+
 /// Why a frame could not be written.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum TsError {
@@ -135,6 +162,7 @@ impl AdtsParams {
 /// Writes one transport stream: program tables, then PES packets of video and audio frames.
 #[derive(Debug)]
 pub struct TsMuxer {
+    pids: Pids,
     has_video: bool,
     has_audio: bool,
     has_id3: bool,
@@ -152,6 +180,7 @@ impl TsMuxer {
     /// A muxer for a program with the given tracks.
     pub fn new(has_video: bool, has_audio: bool) -> Self {
         TsMuxer {
+            pids: Pids::LIVE,
             has_video,
             has_audio,
             has_id3: false,
@@ -163,10 +192,23 @@ impl TsMuxer {
         }
     }
 
-    /// The same program with a timed ID3 metadata stream (PMT stream type 0x15 on [`ID3_PID`]).
+    /// The same program with a timed ID3 metadata stream (PMT stream type 0x15 on [`Pids::id3`]).
     pub fn with_id3(mut self) -> Self {
         self.has_id3 = true;
         self
+    }
+
+    /// The same program with another PID layout.
+    pub fn with_pids(mut self, pids: Pids) -> Self {
+        self.pids = pids;
+        self
+    }
+
+    /// Changes which tracks the program has (the next [`TsMuxer::write_tables`] says so), keeping the
+    /// continuity counters running so the stream stays one stream.
+    pub fn set_tracks(&mut self, has_video: bool, has_audio: bool) {
+        self.has_video = has_video;
+        self.has_audio = has_audio;
     }
 
     /// Whether the program has (video, audio).
@@ -175,7 +217,7 @@ impl TsMuxer {
     }
 
     fn pcr_pid(&self) -> u16 {
-        if self.has_video { VIDEO_PID } else { AUDIO_PID }
+        if self.has_video { self.pids.video } else { self.pids.audio }
     }
 
     /// Writes the PAT and the PMT (at the start of every segment, so each can be decoded alone).
@@ -199,11 +241,15 @@ impl TsMuxer {
             body.extend_from_slice(&[kind, 0xe0 | (pid >> 8) as u8, pid as u8, 0xf0, info.len() as u8]);
             body.extend_from_slice(info);
         };
-        if self.has_video {
-            stream(0x1b, VIDEO_PID, &[]);
+        let audio_first = self.pids.audio_first;
+        if self.has_audio && audio_first {
+            stream(0x0f, self.pids.audio, &[]);
         }
-        if self.has_audio {
-            stream(0x0f, AUDIO_PID, &[]);
+        if self.has_video {
+            stream(0x1b, self.pids.video, &[]);
+        }
+        if self.has_audio && !audio_first {
+            stream(0x0f, self.pids.audio, &[]);
         }
         if self.has_id3 {
             // metadata_descriptor (§2.6.60): the same formats, service 0, no decoder config.
@@ -212,7 +258,7 @@ impl TsMuxer {
             descriptor.push(0xff);
             descriptor.extend_from_slice(&ID3_FORMAT);
             descriptor.extend_from_slice(&[0x00, 0x0f]);
-            stream(0x15, ID3_PID, &descriptor);
+            stream(0x15, self.pids.id3, &descriptor);
         }
         let pmt = section(0x02, 1, &body);
         write_packets(out, PMT_PID, &mut self.cc_pmt, &pmt, None, false);
@@ -231,8 +277,9 @@ impl TsMuxer {
         let annexb = annex_b(params, avcc, keyframe)?;
         let pes = pes(0xe0, pts, Some(dts), &annexb, false);
         // PCR runs a little behind DTS so a decoder has the frame before it is due.
-        let pcr = if self.pcr_pid() == VIDEO_PID { Some(dts.wrapping_sub(PCR_LEAD) & TS_MASK) } else { None };
-        write_packets(out, VIDEO_PID, &mut self.cc_video, &pes, pcr, keyframe);
+        let pcr =
+            if self.pcr_pid() == self.pids.video { Some(dts.wrapping_sub(PCR_LEAD) & TS_MASK) } else { None };
+        write_packets(out, self.pids.video, &mut self.cc_video, &pes, pcr, keyframe);
         Ok(())
     }
 
@@ -248,8 +295,9 @@ impl TsMuxer {
         payload.extend_from_slice(&adts.header(raw.len())?);
         payload.extend_from_slice(raw);
         let pes = pes(0xc0, pts, None, &payload, false);
-        let pcr = if self.pcr_pid() == AUDIO_PID { Some(pts.wrapping_sub(PCR_LEAD) & TS_MASK) } else { None };
-        write_packets(out, AUDIO_PID, &mut self.cc_audio, &pes, pcr, false);
+        let pcr =
+            if self.pcr_pid() == self.pids.audio { Some(pts.wrapping_sub(PCR_LEAD) & TS_MASK) } else { None };
+        write_packets(out, self.pids.audio, &mut self.cc_audio, &pes, pcr, false);
         Ok(())
     }
 }
@@ -260,7 +308,7 @@ impl TsMuxer {
     pub fn write_id3(&mut self, out: &mut Vec<u8>, tag: &[u8], pts: u64) {
         if self.has_id3 {
             let pes = pes(0xbd, pts, None, tag, true);
-            write_packets(out, ID3_PID, &mut self.cc_id3, &pes, None, false);
+            write_packets(out, self.pids.id3, &mut self.cc_id3, &pes, None, false);
         }
     }
 }

@@ -172,3 +172,27 @@ proptest! {
         prop_assert_eq!(out.len() % PACKET, 0);
     }
 }
+
+#[test]
+fn the_recording_layout_lists_audio_first_and_keeps_pcr_on_video() {
+    let mut m = TsMuxer::new(true, true).with_id3().with_pids(Pids::IVS_RECORDING);
+    let mut out = Vec::new();
+    m.write_tables(&mut out);
+    let ps = packets(&out);
+    let pmt = &payload(ps[1])[1..];
+    // PCR PID 0x101 (video), then audio 0x100, video 0x101, ID3 0x102 after the 17-byte program info.
+    assert_eq!(&pmt[8..10], &[0xe1, 0x01]);
+    assert_eq!(&pmt[29..34], &[0x0f, 0xe1, 0x00, 0xf0, 0x00]);
+    assert_eq!(&pmt[34..39], &[0x1b, 0xe1, 0x01, 0xf0, 0x00]);
+    assert_eq!(&pmt[39..42], &[0x15, 0xe1, 0x02]);
+    let params = AvcParams::parse(&record()).unwrap();
+    let mut v = Vec::new();
+    m.write_video(&mut v, &params, &[0, 0, 0, 2, 0x65, 0x88], 9000, 9000, true).unwrap();
+    let first = packets(&v)[0];
+    assert_eq!((pid(first), first[5] & 0x10), (0x101, 0x10), "video carries the PCR");
+    // Changing the tracks keeps the counters running.
+    m.set_tracks(false, true);
+    let mut again = Vec::new();
+    m.write_tables(&mut again);
+    assert_eq!(packets(&again)[0][3] & 0x0f, 1);
+}
