@@ -19,9 +19,10 @@ pub const ID3_PID: u16 = 0x102;
 /// Timestamps are 33-bit counts of a 90 kHz clock.
 pub const TS_MASK: u64 = (1 << 33) - 1;
 
-/// Where a program's elementary streams go: their PIDs and the order the PMT lists them in.
+/// How a program is laid out: its elementary streams' PIDs, the order the PMT lists them in, and how
+/// table packets are filled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Pids {
+pub struct Layout {
     /// PID of the H.264 stream.
     pub video: u16,
     /// PID of the AAC stream.
@@ -30,19 +31,30 @@ pub struct Pids {
     pub id3: u16,
     /// The PMT lists audio before video.
     pub audio_first: bool,
+    /// A table's packet is filled with 0xFF bytes after its section (ISO/IEC 13818-1 §2.4.4.2, as
+    /// IVS recordings have it) rather than with adaptation field stuffing before it.
+    pub tables_padded_after: bool,
 }
 
-impl Pids {
+impl Layout {
     /// Live HLS segments: video on [`VIDEO_PID`], audio on [`AUDIO_PID`], listed in that order.
-    pub const LIVE: Pids = Pids { video: VIDEO_PID, audio: AUDIO_PID, id3: ID3_PID, audio_first: false };
+    pub const LIVE: Layout = Layout {
+        video: VIDEO_PID,
+        audio: AUDIO_PID,
+        id3: ID3_PID,
+        audio_first: false,
+        tables_padded_after: false,
+    };
     /// Amazon IVS recordings (ivs-recording-events.md §1.5, parsed from a real recording): audio on
-    /// 0x100 listed first, then video (the PCR PID) on 0x101, then ID3 on 0x102.
-    pub const IVS_RECORDING: Pids = Pids { video: 0x101, audio: 0x100, id3: ID3_PID, audio_first: true };
+    /// 0x100 listed first, then video (the PCR PID) on 0x101, then ID3 on 0x102; the PAT and PMT
+    /// packets are then byte for byte those of the real recording.
+    pub const IVS_RECORDING: Layout =
+        Layout { video: 0x101, audio: 0x100, id3: ID3_PID, audio_first: true, tables_padded_after: true };
 }
 
-impl Default for Pids {
+impl Default for Layout {
     fn default() -> Self {
-        Pids::LIVE
+        Layout::LIVE
     }
 }
 
@@ -162,7 +174,7 @@ impl AdtsParams {
 /// Writes one transport stream: program tables, then PES packets of video and audio frames.
 #[derive(Debug)]
 pub struct TsMuxer {
-    pids: Pids,
+    layout: Layout,
     has_video: bool,
     has_audio: bool,
     has_id3: bool,
@@ -180,7 +192,7 @@ impl TsMuxer {
     /// A muxer for a program with the given tracks.
     pub fn new(has_video: bool, has_audio: bool) -> Self {
         TsMuxer {
-            pids: Pids::LIVE,
+            layout: Layout::LIVE,
             has_video,
             has_audio,
             has_id3: false,
@@ -192,15 +204,15 @@ impl TsMuxer {
         }
     }
 
-    /// The same program with a timed ID3 metadata stream (PMT stream type 0x15 on [`Pids::id3`]).
+    /// The same program with a timed ID3 metadata stream (PMT stream type 0x15 on [`Layout::id3`]).
     pub fn with_id3(mut self) -> Self {
         self.has_id3 = true;
         self
     }
 
-    /// The same program with another PID layout.
-    pub fn with_pids(mut self, pids: Pids) -> Self {
-        self.pids = pids;
+    /// The same program with another layout.
+    pub fn with_layout(mut self, layout: Layout) -> Self {
+        self.layout = layout;
         self
     }
 
@@ -217,13 +229,13 @@ impl TsMuxer {
     }
 
     fn pcr_pid(&self) -> u16 {
-        if self.has_video { self.pids.video } else { self.pids.audio }
+        if self.has_video { self.layout.video } else { self.layout.audio }
     }
 
     /// Writes the PAT and the PMT (at the start of every segment, so each can be decoded alone).
     pub fn write_tables(&mut self, out: &mut Vec<u8>) {
         let pat = section(0x00, 1, &[0x00, 0x01, 0xe0 | (PMT_PID >> 8) as u8, PMT_PID as u8]);
-        write_packets(out, 0, &mut self.cc_pat, &pat, None, false);
+        self.write_table(out, 0, &pat);
         let pcr = self.pcr_pid();
         let mut body = vec![0xe0 | (pcr >> 8) as u8, pcr as u8];
         // The program's metadata_pointer_descriptor (ISO/IEC 13818-1 §2.6.58): application format and
@@ -241,15 +253,15 @@ impl TsMuxer {
             body.extend_from_slice(&[kind, 0xe0 | (pid >> 8) as u8, pid as u8, 0xf0, info.len() as u8]);
             body.extend_from_slice(info);
         };
-        let audio_first = self.pids.audio_first;
+        let audio_first = self.layout.audio_first;
         if self.has_audio && audio_first {
-            stream(0x0f, self.pids.audio, &[]);
+            stream(0x0f, self.layout.audio, &[]);
         }
         if self.has_video {
-            stream(0x1b, self.pids.video, &[]);
+            stream(0x1b, self.layout.video, &[]);
         }
         if self.has_audio && !audio_first {
-            stream(0x0f, self.pids.audio, &[]);
+            stream(0x0f, self.layout.audio, &[]);
         }
         if self.has_id3 {
             // metadata_descriptor (§2.6.60): the same formats, service 0, no decoder config.
@@ -258,10 +270,24 @@ impl TsMuxer {
             descriptor.push(0xff);
             descriptor.extend_from_slice(&ID3_FORMAT);
             descriptor.extend_from_slice(&[0x00, 0x0f]);
-            stream(0x15, self.pids.id3, &descriptor);
+            stream(0x15, self.layout.id3, &descriptor);
         }
         let pmt = section(0x02, 1, &body);
-        write_packets(out, PMT_PID, &mut self.cc_pmt, &pmt, None, false);
+        self.write_table(out, PMT_PID, &pmt);
+    }
+
+    /// Writes a table section (with its pointer field) on `pid`.
+    fn write_table(&mut self, out: &mut Vec<u8>, pid: u16, section: &[u8]) {
+        let cc = if pid == 0 { &mut self.cc_pat } else { &mut self.cc_pmt };
+        if !self.layout.tables_padded_after || section.len() > PACKET - 4 {
+            write_packets(out, pid, cc, section, None, false);
+            return;
+        }
+        let mut pkt = [0xffu8; PACKET];
+        pkt[..4].copy_from_slice(&[0x47, 0x40 | (pid >> 8) as u8 & 0x1f, pid as u8, 0x10 | (*cc & 0x0f)]);
+        pkt[4..4 + section.len()].copy_from_slice(section);
+        *cc = (*cc + 1) & 0x0f;
+        out.extend_from_slice(&pkt);
     }
 
     /// Writes an H.264 access unit given in AVCC form; `pts`/`dts` on the 90 kHz clock.
@@ -277,9 +303,12 @@ impl TsMuxer {
         let annexb = annex_b(params, avcc, keyframe)?;
         let pes = pes(0xe0, pts, Some(dts), &annexb, false);
         // PCR runs a little behind DTS so a decoder has the frame before it is due.
-        let pcr =
-            if self.pcr_pid() == self.pids.video { Some(dts.wrapping_sub(PCR_LEAD) & TS_MASK) } else { None };
-        write_packets(out, self.pids.video, &mut self.cc_video, &pes, pcr, keyframe);
+        let pcr = if self.pcr_pid() == self.layout.video {
+            Some(dts.wrapping_sub(PCR_LEAD) & TS_MASK)
+        } else {
+            None
+        };
+        write_packets(out, self.layout.video, &mut self.cc_video, &pes, pcr, keyframe);
         Ok(())
     }
 
@@ -295,9 +324,12 @@ impl TsMuxer {
         payload.extend_from_slice(&adts.header(raw.len())?);
         payload.extend_from_slice(raw);
         let pes = pes(0xc0, pts, None, &payload, false);
-        let pcr =
-            if self.pcr_pid() == self.pids.audio { Some(pts.wrapping_sub(PCR_LEAD) & TS_MASK) } else { None };
-        write_packets(out, self.pids.audio, &mut self.cc_audio, &pes, pcr, false);
+        let pcr = if self.pcr_pid() == self.layout.audio {
+            Some(pts.wrapping_sub(PCR_LEAD) & TS_MASK)
+        } else {
+            None
+        };
+        write_packets(out, self.layout.audio, &mut self.cc_audio, &pes, pcr, false);
         Ok(())
     }
 }
@@ -308,7 +340,7 @@ impl TsMuxer {
     pub fn write_id3(&mut self, out: &mut Vec<u8>, tag: &[u8], pts: u64) {
         if self.has_id3 {
             let pes = pes(0xbd, pts, None, tag, true);
-            write_packets(out, self.pids.id3, &mut self.cc_id3, &pes, None, false);
+            write_packets(out, self.layout.id3, &mut self.cc_id3, &pes, None, false);
         }
     }
 }

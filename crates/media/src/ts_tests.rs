@@ -175,7 +175,7 @@ proptest! {
 
 #[test]
 fn the_recording_layout_lists_audio_first_and_keeps_pcr_on_video() {
-    let mut m = TsMuxer::new(true, true).with_id3().with_pids(Pids::IVS_RECORDING);
+    let mut m = TsMuxer::new(true, true).with_id3().with_layout(Layout::IVS_RECORDING);
     let mut out = Vec::new();
     m.write_tables(&mut out);
     let ps = packets(&out);
