@@ -36,6 +36,26 @@ pub fn txxx_tag(description: &str, value: &[u8]) -> Bytes {
     Bytes::from(out)
 }
 
+/// An ID3v2.4 tag of text information frames (§4.2), each `(id, text)` UTF-8 and ending with a NUL, as
+/// the per-sub-segment tags of Amazon IVS recordings are written (`TRCK`, `TDTG`, …:
+/// ivs-recording-events.md §1.5). Frame ids are four capital letters or digits; others are skipped.
+pub fn text_tag(frames: &[(&str, &str)]) -> Bytes {
+    let valid = |id: &str| id.len() == 4 && id.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+    let mut body = Vec::new();
+    for (id, text) in frames.iter().filter(|(id, _)| valid(id)) {
+        body.extend_from_slice(id.as_bytes());
+        body.extend_from_slice(&synchsafe(text.len() + 2));
+        body.extend_from_slice(&[0, 0, 3]); // no flags, UTF-8
+        body.extend_from_slice(text.as_bytes());
+        body.push(0);
+    }
+    let mut out = Vec::with_capacity(10 + body.len());
+    out.extend_from_slice(b"ID3\x04\x00\x00");
+    out.extend_from_slice(&synchsafe(body.len()));
+    out.extend_from_slice(&body);
+    Bytes::from(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -50,5 +70,16 @@ mod tests {
         assert_eq!(&long[6..10], &[0, 0, 7, 117]);
         assert_eq!(&long[14..18], &[0, 0, 7, 107]);
         assert_eq!(long.len(), 10 + 10 + 1003);
+    }
+
+    #[test]
+    fn text_frames_as_an_ivs_recording_writes_them() {
+        let tag = text_tag(&[("TRCK", "0"), ("TDTG", "2023-02-09T22:55:41"), ("bad", "x")]);
+        // The frames' bytes as in the sample recording's first sub-segment tag.
+        let mut want = b"ID3\x04\x00\x00\x00\x00\x00\x2c".to_vec();
+        want.extend_from_slice(b"TRCK\x00\x00\x00\x03\x00\x00\x030\x00");
+        want.extend_from_slice(b"TDTG\x00\x00\x00\x15\x00\x00\x032023-02-09T22:55:41\x00");
+        assert_eq!(&tag[..], &want[..]);
+        assert_eq!(&text_tag(&[])[..], &EMPTY_TAG[..]);
     }
 }
