@@ -2,7 +2,7 @@
 //! the small [`ingest::IngestHandler`] trait, FLV tag bodies parsed into codec frames and configurations
 //! ([`flv`], [`codec`]), the per-channel [`hub::Hub`] that readers subscribe to with bounded queues, and
 //! ingest statistics ([`stats`]) from which the server derives stream health and session
-//! ingest configurations.
+//! ingest configurations; [`recording`] writes streams as Amazon IVS auto-record to S3 does.
 //!
 //! See `docs/architecture.md` (media plane: ingest → hub → readers) and ivs-behaviour.md §3.
 
@@ -18,6 +18,7 @@ pub mod id3;
 pub mod ingest;
 pub mod mpegts;
 mod mux;
+pub mod recording;
 pub mod rtmp;
 pub mod segmenter;
 pub mod sps;
