@@ -28,8 +28,8 @@ pub const AUDIO_RANGE_MS: i64 = 1000;
 /// One rendition as the master playlist and the recording JSON describe it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Rendition {
-    /// IVS folder name: `<height>p<fps>` (`720p30`; frame rate rounded, 30 when unknown), or
-    /// `audio_only`.
+    /// IVS folder name: `<height>p<fps>` (`720p30`; frame rate rounded, 30 when unknown; the height
+    /// of the current video configuration, 0 when its SPS did not say), or `audio_only`.
     pub name: String,
     /// Width in pixels; `None` for audio only.
     pub width: Option<u32>,
