@@ -31,7 +31,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the server (the IVS API) on the embedded default: SQLite in the data dir.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Manage API keys (access key id and secret) of accounts.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
@@ -141,6 +141,70 @@ struct ServeArgs {
     /// one large NAT.
     #[arg(long, env = "OPENIVS_PLAYBACK_MAX_CONNECTIONS_PER_ADDRESS", default_value_t = 1024)]
     playback_max_connections_per_address: usize,
+    /// S3-compatible endpoint that recording configurations' buckets are on (e.g.
+    /// http://127.0.0.1:8333); credentials come from the usual AWS chain (AWS_ACCESS_KEY_ID and
+    /// AWS_SECRET_ACCESS_KEY, or the profile). Without it, a bucket is a folder under
+    /// <data-dir>/buckets.
+    #[arg(long, env = "OPENIVS_S3_ENDPOINT", value_name = "URL")]
+    s3_endpoint: Option<String>,
+    /// Region to sign S3 requests for (default: AWS_REGION, the profile's, else us-east-1).
+    #[arg(long, env = "OPENIVS_S3_REGION")]
+    s3_region: Option<String>,
+    /// The AWS profile with the S3 credentials (default: AWS_PROFILE, else "default").
+    #[arg(long, env = "OPENIVS_S3_PROFILE")]
+    s3_profile: Option<String>,
+    /// Address buckets as <bucket>.<host> instead of <host>/<bucket> (path style, the default).
+    #[arg(long, env = "OPENIVS_S3_VIRTUAL_HOSTED")]
+    s3_virtual_hosted: bool,
+    /// The most the recording spool (<data-dir>/spool, where recordings wait while S3 is slow or
+    /// down) may hold, in MiB; past it, recordings lose data and end with a failure.
+    #[arg(long, env = "OPENIVS_RECORDING_SPOOL_MAX_MB", value_name = "MIB", default_value_t = openivs_server::app::DEFAULT_RECORDING_SPOOL_MAX >> 20)]
+    recording_spool_max: u64,
+}
+
+/// The S3 settings of `--s3-endpoint`, with region and credentials resolved as the AWS clients do.
+fn s3_settings(args: &ServeArgs) -> Result<Option<openivs_server::recording::S3Settings>> {
+    use openivs_client::{Config, ConfigError, Credentials};
+    let Some(endpoint) = args.s3_endpoint.clone() else { return Ok(None) };
+    let build = |region: Option<&str>, credentials: Option<Credentials>| {
+        let mut b = Config::builder().endpoint_url(endpoint.clone());
+        if let Some(r) = region.or(args.s3_region.as_deref()) {
+            b = b.region(r);
+        }
+        if let Some(p) = &args.s3_profile {
+            b = b.profile(p.clone());
+        }
+        if let Some(c) = credentials {
+            b = b.credentials(c);
+        }
+        b.build()
+    };
+    let config = match build(None, None) {
+        Err(ConfigError::MissingRegion) => build(Some("us-east-1"), None),
+        other => other,
+    };
+    let (config, signed) = match config {
+        Ok(c) => (c, true),
+        Err(ConfigError::MissingCredentials(profile)) => {
+            tracing::warn!(profile, "no AWS credentials found for S3: recordings are written unsigned");
+            let unsigned = Some(Credentials::new("unsigned", "unsigned", None));
+            let c = match build(None, unsigned.clone()) {
+                Err(ConfigError::MissingRegion) => build(Some("us-east-1"), unsigned),
+                other => other,
+            }?;
+            (c, false)
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let creds = config.credentials();
+    Ok(Some(openivs_server::recording::S3Settings {
+        endpoint,
+        region: config.region().to_string(),
+        access_key_id: signed.then(|| creds.access_key_id().to_string()),
+        secret_access_key: signed.then(|| creds.secret_access_key().to_string()),
+        session_token: creds.session_token().filter(|_| signed).map(str::to_string),
+        virtual_hosted: args.s3_virtual_hosted,
+    }))
 }
 
 /// A number of seconds from a flag.
@@ -176,7 +240,7 @@ fn main() -> Result<ExitCode> {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async {
         let client_command = match cli.command {
-            Command::Serve(args) => return serve(args).await.map(|()| ExitCode::SUCCESS),
+            Command::Serve(args) => return serve(*args).await.map(|()| ExitCode::SUCCESS),
             Command::Keys(cmd) => return keys::run(cmd).await.map(|()| ExitCode::SUCCESS),
             Command::Ivs(args) => ivs::run(args).await,
             Command::PlaybackKey(cmd) => playback::run(cmd).await,
@@ -199,6 +263,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
             "set both OPENIVS_ROOT_ACCESS_KEY_ID and OPENIVS_ROOT_SECRET_ACCESS_KEY, or neither"
         ),
     };
+    let s3 = s3_settings(&args)?;
     let cfg = openivs_server::app::ServeConfig {
         data_dir: args.data.data_dir,
         api_listen: args.api_listen,
@@ -231,6 +296,8 @@ async fn serve(args: ServeArgs) -> Result<()> {
         root_key,
         account_id: env("OPENIVS_ACCOUNT_ID"),
         shutdown_grace: secs(args.shutdown_grace_secs, "shutdown-grace-secs")?,
+        s3,
+        recording_spool_max: args.recording_spool_max.saturating_mul(1 << 20),
     };
     let data_dir = cfg.data_dir.clone();
     let running = openivs_server::app::start(cfg, shutdown_signal()).await?;

@@ -9,6 +9,7 @@ pub mod browser;
 pub mod clock_pattern;
 pub mod ffmpeg;
 pub mod lossy_relay;
+pub mod s3;
 
 use aws_sdk_ivs::config::{BehaviorVersion, Credentials, Region};
 use std::io::{BufRead, BufReader, Read, Write};

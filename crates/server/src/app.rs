@@ -66,7 +66,16 @@ pub struct ServeConfig {
     /// from the open-file limit ([`connection_cap`]), so that one flooded listener cannot take the
     /// descriptors the others need.
     pub max_connections: Option<usize>,
+    /// The S3-compatible server recordings go to; `None`: a folder per bucket under
+    /// `<data-dir>/buckets`, so the embedded default records too.
+    pub s3: Option<crate::recording::S3Settings>,
+    /// The most the recording spool (`<data-dir>/spool`, where recordings wait while the store is
+    /// slow or down) may hold, bytes.
+    pub recording_spool_max: u64,
 }
+
+/// Default of [`ServeConfig::recording_spool_max`]: 4 GiB, about 90 minutes of one 6 Mbit/s stream.
+pub const DEFAULT_RECORDING_SPOOL_MAX: u64 = 4 << 30;
 
 /// Default of [`ServeConfig::shutdown_grace`].
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -380,8 +389,21 @@ pub async fn start(
     let registry = Arc::new(crate::ingest::Registry::default());
     let sqlite = store.clone();
     let store: Arc<dyn Store> = store;
-    let svc = Arc::new(Service::new(store.clone(), urls, registry.clone(), paging_key, cfg.rate_limits));
-    let ingest = Arc::new(crate::ingest::Ingest::new(store.clone(), svc.clone(), registry.clone()));
+    let storage = match &cfg.s3 {
+        Some(s3) => crate::recording::Storage::S3(s3.clone()),
+        None => crate::recording::Storage::Local(cfg.data_dir.join("buckets")),
+    };
+    let buckets = Arc::new(crate::recording::Buckets::new(storage));
+    let spool =
+        Arc::new(crate::recording::upload::Spool::new(cfg.data_dir.join("spool"), cfg.recording_spool_max));
+    let recorder = Arc::new(crate::recording::Recorder::new(buckets.clone(), spool, store.clone()));
+    let svc = Arc::new(
+        Service::new(store.clone(), urls, registry.clone(), paging_key, cfg.rate_limits)
+            .with_destination_check(buckets),
+    );
+    let ingest = Arc::new(
+        crate::ingest::Ingest::new(store.clone(), svc.clone(), registry.clone()).with_recorder(recorder),
+    );
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let limits = openivs_media::rtmp::Limits { max_connections, ..cfg.ingest_limits.clone() };
     let api_http = crate::http::Limits { max_connections, ..cfg.http.clone() };

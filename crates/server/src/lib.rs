@@ -11,4 +11,5 @@ pub mod control;
 pub mod http;
 pub mod ingest;
 pub mod playback;
+pub mod recording;
 pub mod store;

@@ -40,7 +40,8 @@ async fn recording_configuration_defaults_get_list_delete() {
     let arn = rc.arn().to_string();
     assert!(arn.starts_with(&format!("arn:aws:ivs:us-west-2:{ACCOUNT}:recording-configuration/")), "{arn}");
     assert_eq!(rc.name(), Some("archive"));
-    assert_eq!(rc.state(), &RecordingConfigurationState::Active);
+    // CREATING until the probe write to the bucket succeeds (here a folder in the data dir).
+    assert_eq!(rc.state(), &RecordingConfigurationState::Creating);
     assert_eq!(
         rc.destination_configuration().and_then(|d| d.s3()).map(|s| s.bucket_name()),
         Some("my-recordings.bucket-1")
@@ -55,9 +56,19 @@ async fn recording_configuration_defaults_get_list_delete() {
     let renditions = rc.rendition_configuration().expect("renditionConfiguration defaulted");
     assert_eq!(renditions.rendition_selection(), Some(&Selection::All));
 
-    // Get returns the same configuration.
-    let got = c.get_recording_configuration().arn(&arn).send().await.expect("get");
-    assert_eq!(got.recording_configuration(), Some(rc));
+    // Get returns the same configuration, ACTIVE once the probe wrote.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let got = loop {
+        let got = c.get_recording_configuration().arn(&arn).send().await.expect("get");
+        let state = got.recording_configuration().map(|r| r.state().clone());
+        if state != Some(RecordingConfigurationState::Creating) || std::time::Instant::now() > deadline {
+            break got;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    let mut active = rc.clone();
+    active.state = RecordingConfigurationState::Active;
+    assert_eq!(got.recording_configuration(), Some(&active));
 
     // Everything given is kept.
     let custom = c

@@ -52,6 +52,9 @@ impl Service {
             ..Default::default()
         };
         settle_channel(&mut c, preset_given)?;
+        if let Some(arn) = non_empty(c.recording_configuration_arn.as_ref()) {
+            self.require_active_recording(ctx, &arn).await?;
+        }
         let mut rec = self.new_record(ctx, ResourceType::Channel, c.name.clone(), &c)?;
         rec.refs = channel_refs(&c);
         rec.tags = create_tags(input.tags)?;
@@ -109,6 +112,9 @@ impl Service {
         }
         let mut c: Channel = doc(&r)?;
         let preset_given = input.preset.is_some();
+        // Only a newly named configuration must be ACTIVE (renaming a channel whose configuration
+        // failed later is not refused).
+        let new_recording = non_empty(input.recording_configuration_arn.as_ref());
         macro_rules! set {
             ($($f:ident),*) => { $(if let Some(v) = input.$f { c.$f = Some(v); })* };
         }
@@ -127,6 +133,9 @@ impl Service {
             preset
         );
         settle_channel(&mut c, preset_given)?;
+        if let Some(arn) = new_recording {
+            self.require_active_recording(ctx, &arn).await?;
+        }
         let update = crate::store::Update {
             name: c.name.clone(),
             refs: Some(channel_refs(&c)),

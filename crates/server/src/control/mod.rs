@@ -19,6 +19,7 @@ mod streams;
 mod tags;
 
 pub use error::{DomainError, DomainResult};
+pub use recording::DestinationCheck;
 
 use crate::store::{Filter, NewRecord, Quota, Record, Scope, Store, StoreError};
 use live::LiveStreams;
@@ -58,6 +59,10 @@ pub struct Service {
     live: Arc<dyn LiveStreams>,
     paging: paging::Paging,
     limits: Option<limits::RateLimiter>,
+    /// Checks recording destinations; without one, configurations are ACTIVE at once.
+    destinations: Option<Arc<dyn DestinationCheck>>,
+    /// Recording configurations whose destination check runs now.
+    probing: Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
 }
 
 impl Service {
@@ -70,7 +75,22 @@ impl Service {
         rate_limits: bool,
     ) -> Self {
         let limits = rate_limits.then(limits::RateLimiter::default);
-        Self { store, urls, live, paging: paging::Paging::new(paging_key), limits }
+        Self {
+            store,
+            urls,
+            live,
+            paging: paging::Paging::new(paging_key),
+            limits,
+            destinations: None,
+            probing: Default::default(),
+        }
+    }
+
+    /// The same service checking recording destinations with `check`: new recording configurations
+    /// are CREATING until a probe write to their bucket succeeds.
+    pub fn with_destination_check(mut self, check: Arc<dyn DestinationCheck>) -> Self {
+        self.destinations = Some(check);
+        self
     }
 
     /// The store (for the API layer's key lookups).

@@ -33,6 +33,8 @@ pub struct Ingest {
     /// Refused publishes per address: one line each minute with the first one's reason, and a count
     /// of the rest (issue 16: a line per wrong key let an attacker grow the log at will).
     refused: Arc<openivs_media::admission::Tally>,
+    /// Records streams of channels with a recording configuration.
+    recorder: Option<Arc<crate::recording::Recorder>>,
 }
 
 impl Ingest {
@@ -40,7 +42,20 @@ impl Ingest {
     pub fn new(store: Arc<dyn Store>, service: Arc<Service>, registry: Arc<Registry>) -> Self {
         let refused = Arc::new(openivs_media::admission::Tally::new("publishes refused"));
         refused.flush_periodically();
-        Ingest { store, service, registry, failed: attempts::FailedAttempts::default(), refused }
+        Ingest {
+            store,
+            service,
+            registry,
+            failed: attempts::FailedAttempts::default(),
+            refused,
+            recorder: None,
+        }
+    }
+
+    /// The same ingest recording streams with `recorder`.
+    pub fn with_recorder(mut self, recorder: Arc<crate::recording::Recorder>) -> Self {
+        self.recorder = Some(recorder);
+        self
     }
 
     /// Refuses and logs why (the first refusal of an address each minute; the rest as a count), never
@@ -116,6 +131,34 @@ impl Ingest {
     }
 }
 
+impl Ingest {
+    /// Starts recording a stream whose channel names a recording configuration; the Recording Start
+    /// Failure event when it cannot (the configuration is not ACTIVE, or there is no recorder).
+    fn record(
+        &self,
+        entry: &Arc<LiveEntry>,
+        channel: &openivs_model::Channel,
+        config: Option<&openivs_model::RecordingConfiguration>,
+    ) -> Option<openivs_model::StreamEvent> {
+        let config = config?;
+        let active =
+            config.state.as_ref().is_none_or(|s| *s == openivs_model::RecordingConfigurationState::Active);
+        match &self.recorder {
+            Some(recorder) if active => {
+                recorder.attach(entry, channel, config);
+                None
+            }
+            _ => {
+                tracing::error!(channel = %entry.channel_arn, state = ?config.state, "the stream is not recorded: its recording configuration is not ACTIVE");
+                let mut ev =
+                    session::event("Recording Start Failure", "IVS Recording State Change", entry.start_time);
+                ev.code = Some("ValidationException".into());
+                Some(ev)
+            }
+        }
+    }
+}
+
 /// A stream key and its channel.
 struct Found {
     key: crate::store::Record,
@@ -181,6 +224,7 @@ impl IngestHandler for Ingest {
             }
         }
         crate::playback::live::start(&entry, &channel);
+        let recording_failure = self.record(&entry, &channel, recording.as_ref());
         let mut doc = StreamSession {
             stream_id: Some(stream_id.clone()),
             start_time: Some(entry.start_time),
@@ -205,6 +249,9 @@ impl IngestHandler for Ingest {
             &mut doc,
             session::event("Stream Start", "IVS Stream State Change", entry.start_time),
         );
+        if let Some(failure) = recording_failure {
+            session::push_event(&mut doc, failure);
+        }
         let written = match session::record(&entry, &doc, false) {
             Ok(r) => self.store.put_stream_session(r).await.map_err(|e| e.to_string()),
             Err(e) => Err(e.to_string()),

@@ -61,6 +61,10 @@ pub struct LiveEntry {
     pub playback: std::sync::OnceLock<Arc<crate::playback::live::Live>>,
     /// Its playback sessions, for `viewerCount`.
     pub viewers: crate::playback::viewers::Viewers,
+    /// Events other parts of the server (the recorder) add to the stream's session while its monitor
+    /// writes it; `None` once the monitor wrote the session for the last time (later events are
+    /// written to the stored session directly, [`super::session::add_event`]).
+    pub pending_events: Mutex<Option<Vec<openivs_model::StreamEvent>>>,
     stop: watch::Sender<bool>,
 }
 
@@ -80,6 +84,7 @@ impl LiveEntry {
             hub: Hub::new(),
             playback: std::sync::OnceLock::new(),
             viewers: Default::default(),
+            pending_events: Mutex::new(Some(Vec::new())),
             stop: watch::channel(false).0,
         }
     }

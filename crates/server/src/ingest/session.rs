@@ -98,7 +98,13 @@ pub fn record(
         scope: entry.scope.clone(),
         start_ms: entry.start_time.unix_millis(),
         end_ms: doc.end_time.map(|t| t.unix_millis()),
-        has_error,
+        // A failure of any kind (the stream's, or its recording's) is an error event.
+        has_error: has_error
+            || doc
+                .truncated_events
+                .iter()
+                .flatten()
+                .any(|e| e.name.as_deref().is_some_and(|n| n.ends_with("Failure"))),
         doc: serde_json::to_string(doc)?,
     })
 }
@@ -217,6 +223,10 @@ pub async fn monitor(
                     last_write = Instant::now().checked_sub(PERSIST_EVERY).unwrap_or(started);
                 }
                 dirty |= count_viewers(&mut doc, &entry, Timestamp::now());
+                if take_pending(&mut doc, &entry, false) {
+                    dirty = true;
+                    last_write = Instant::now().checked_sub(PERSIST_EVERY).unwrap_or(started);
+                }
                 if dirty && last_write.elapsed() >= PERSIST_EVERY {
                     apply_ingest_config(&mut doc, &entry);
                     write(store.as_ref(), &entry, &doc, false).await;
@@ -238,8 +248,64 @@ pub async fn monitor(
     ended_ev.code = end_code(&reason).map(str::to_string);
     push_event(&mut doc, ended_ev);
     push_event(&mut doc, event(if failed { "Stream Failure" } else { "Stream End" }, STATE_CHANGE, now));
+    take_pending(&mut doc, &entry, false);
     write(store.as_ref(), &entry, &doc, failed).await;
+    // Events added while that write ran go in one more; after it, adders write to the store.
+    while take_pending(&mut doc, &entry, true) {
+        write(store.as_ref(), &entry, &doc, failed).await;
+    }
     tracing::info!(channel = %entry.channel_arn, stream_id = %entry.stream_id, ?reason, "stream ended");
+}
+
+/// Moves the events others added into the session; true if there were any. `last`: when there were
+/// none, the monitor is done, and later events go to the store ([`add_event`]).
+fn take_pending(doc: &mut StreamSession, entry: &LiveEntry, last: bool) -> bool {
+    let mut pending = lock(&entry.pending_events);
+    let events = pending.as_mut().map(std::mem::take).unwrap_or_default();
+    if events.is_empty() {
+        if last {
+            *pending = None;
+        }
+        return false;
+    }
+    for ev in events {
+        push_event(doc, ev);
+    }
+    true
+}
+
+/// Adds an event to a stream's session: through its monitor while that runs, else to the stored
+/// session (the monitor has written it for the last time).
+pub async fn add_event(store: &dyn Store, entry: &LiveEntry, ev: StreamEvent, error: bool) {
+    {
+        let mut pending = lock(&entry.pending_events);
+        if let Some(list) = pending.as_mut() {
+            list.push(ev);
+            return;
+        }
+    }
+    let stored = store.get_stream_session(&entry.channel_arn, Some(&entry.stream_id)).await;
+    let result = match stored {
+        Ok(Some(mut rec)) => match serde_json::from_str::<StreamSession>(&rec.doc) {
+            Ok(mut doc) => {
+                push_event(&mut doc, ev);
+                rec.has_error |= error;
+                match serde_json::to_string(&doc) {
+                    Ok(text) => {
+                        rec.doc = text;
+                        store.put_stream_session(rec).await.map_err(|e| e.to_string())
+                    }
+                    Err(e) => Err(e.to_string()),
+                }
+            }
+            Err(e) => Err(e.to_string()),
+        },
+        Ok(None) => Err("the session is not stored".to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    if let Err(e) = result {
+        tracing::error!(stream_id = %entry.stream_id, error = %e, "adding an event to the stream session failed");
+    }
 }
 
 /// `code` of the Session Ended event, for the endings IVS has no code for: openivs's own words.
