@@ -396,7 +396,16 @@ pub async fn start(
     let buckets = Arc::new(crate::recording::Buckets::new(storage));
     let spool =
         Arc::new(crate::recording::upload::Spool::new(cfg.data_dir.join("spool"), cfg.recording_spool_max));
-    let recorder = Arc::new(crate::recording::Recorder::new(buckets.clone(), spool, store.clone()));
+    let journal = crate::recording::journal::Journal::new(crate::recording::journal::dir(&cfg.data_dir));
+    let recorder = Arc::new(crate::recording::Recorder::new(buckets.clone(), spool, store.clone(), journal));
+    // Recordings a killed server left open get their end (in the background: the store may be slow).
+    let recovering = recorder.clone();
+    tokio::spawn(async move {
+        let n = recovering.recover().await;
+        if n > 0 {
+            tracing::info!(recordings = n, "ended the recordings left open by the last run");
+        }
+    });
     let svc = Arc::new(
         Service::new(store.clone(), urls, registry.clone(), paging_key, cfg.rate_limits)
             .with_destination_check(buckets),

@@ -221,3 +221,36 @@ async fn a_reconnect_within_the_window_continues_the_recording_and_a_later_one_s
     let done = finished_recordings(&bucket, &channel_id, 2, Duration::from_secs(30)).await;
     assert_eq!(done.len(), 2, "{done:?}");
 }
+
+#[tokio::test]
+async fn a_recording_cut_by_kill_9_ends_with_a_failed_file_after_restart() {
+    if !tools_available(&["ffmpeg", "ffprobe"]) {
+        return;
+    }
+    let mut s = Server::start();
+    let c = s.client();
+    let (config, _) = recording_configuration(&c, "crashes", 0).await;
+    let (arn, channel_id, key) = recorded_channel(&c, &config).await;
+    let _ff = Publisher::with_gop(&format!("{}/app/{key}", s.rtmps_url), 30, 30);
+    let stream_id = wait_live(&c, &arn).await;
+    // Past the first segment (10 s), so there is media to account for.
+    tokio::time::sleep(Duration::from_secs(13)).await;
+    s.kill9_and_restart();
+    let c = s.client();
+    let bucket = s.data_dir.join("buckets/crashes");
+    let done = finished_recordings(&bucket, &channel_id, 1, Duration::from_secs(20)).await;
+    assert_eq!(done.len(), 1, "{done:?}");
+    let root = dir(&bucket, &done[0]);
+    assert!(!root.join("events/recording-ended.json").exists());
+    let failed: Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("events/recording-failed.json")).unwrap())
+            .unwrap();
+    assert_eq!(failed["recording_status"], "RECORDING_ENDED_WITH_FAILURE");
+    assert_eq!(failed["recording_status_message"], "InternalServerException");
+    assert!(failed["media"]["hls"]["duration_ms"].as_i64().unwrap() >= 9_000, "{failed}");
+    assert_eq!(failed["media"]["hls"]["renditions"][0]["path"], "360p30");
+    // What was written before the kill plays.
+    assert!(played_seconds(&root.join("media/hls/master.m3u8")) >= 9.0);
+    let events = session_events(&c, &arn, &stream_id).await;
+    assert!(events.iter().any(|e| e == "Recording End Failure"), "{events:?}");
+}

@@ -5,11 +5,13 @@
 //! - [`buckets`]: the buckets configurations name, on an S3-compatible server or as local folders.
 //! - [`upload`]: a recording's upload queue (ordered, retried, bounded in memory, spooled to disk).
 //! - [`files`]: the key prefix and the `recording-*.json` files.
+//! - [`journal`]: the recordings in progress, so that a killed server ends them at its next start.
 //! - [`recorder`]: the task per recording: hub → `openivs_media::recording` (segments and playlists)
 //!   → uploads, the reconnect window that merges streams, and the recording's session events.
 
 pub mod buckets;
 pub mod files;
+pub mod journal;
 pub mod recorder;
 pub mod upload;
 

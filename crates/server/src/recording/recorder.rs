@@ -14,6 +14,7 @@
 
 use super::buckets::{Bucket, Buckets};
 use super::files::{self, RenditionFile, Status};
+use super::journal::{Journal, OpenRecording};
 use super::upload::{Spool, Uploads};
 use crate::control::ids;
 use crate::ingest::registry::LiveEntry;
@@ -43,6 +44,7 @@ pub struct Recorder {
     buckets: Arc<Buckets>,
     spool: Arc<Spool>,
     store: Arc<dyn Store>,
+    journal: Journal,
     /// Recordings whose stream ended and that wait out their reconnect window, by channel ARN.
     waiting: Mutex<HashMap<String, Waiting>>,
     next_id: std::sync::atomic::AtomicU64,
@@ -68,6 +70,8 @@ struct Plan {
     account: String,
     bucket: String,
     window: Duration,
+    /// `renditionSelection` NONE: "does not record any video"; audio only.
+    video: bool,
 }
 
 fn unix_ms() -> i64 {
@@ -79,9 +83,22 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Recorder {
-    /// A recorder writing to `buckets`, spooling to `spool`, adding events to sessions in `store`.
-    pub fn new(buckets: Arc<Buckets>, spool: Arc<Spool>, store: Arc<dyn Store>) -> Self {
-        Recorder { buckets, spool, store, waiting: Mutex::new(HashMap::new()), next_id: Default::default() }
+    /// A recorder writing to `buckets`, spooling to `spool`, adding events to sessions in `store`,
+    /// keeping its open recordings in `journal`.
+    pub fn new(buckets: Arc<Buckets>, spool: Arc<Spool>, store: Arc<dyn Store>, journal: Journal) -> Self {
+        Recorder {
+            buckets,
+            spool,
+            store,
+            journal,
+            waiting: Mutex::new(HashMap::new()),
+            next_id: Default::default(),
+        }
+    }
+
+    /// Ends the recordings a killed server left open ([`super::journal::recover`]); how many.
+    pub async fn recover(&self) -> usize {
+        super::journal::recover(&self.journal, &self.buckets, self.store.as_ref()).await
     }
 
     /// The buckets recordings go to.
@@ -128,6 +145,10 @@ impl Recorder {
             window: Duration::from_secs(
                 u64::try_from(config.recording_reconnect_window_seconds.unwrap_or(0)).unwrap_or(0).min(300),
             ),
+            // ALL and CUSTOM both record the one rendition a channel has today, the source (IVS:
+            // a selected rendition that is not there is replaced by the best available one).
+            video: config.rendition_configuration.as_ref().and_then(|r| r.rendition_selection.as_ref())
+                != Some(&openivs_model::RenditionConfigurationRenditionSelection::None),
         };
         let id = self.next_id.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let (tx, rx) = mpsc::channel(4);
@@ -188,11 +209,16 @@ impl Recorder {
             rendition: None,
             stream_ids: vec![first.entry.stream_id.clone()],
             first: first.entry.clone(),
+            id: recording_id.clone(),
         };
+        rec.journal().await;
         tracing::info!(channel = %rec.plan.channel_arn, bucket = %rec.plan.bucket, prefix = %rec.prefix, "recording started");
         let mut current = first;
         let ended_ms = loop {
             while let Some(item) = current.reader.recv().await {
+                if !rec.plan.video && is_video(&item) {
+                    continue;
+                }
                 let seg = rec.writer.push(item, unix_ms());
                 if rec.rendition.is_none() {
                     rec.begin().await;
@@ -216,6 +242,7 @@ impl Recorder {
             }
             rec.stream_ids.push(next.entry.stream_id.clone());
             current = next;
+            rec.journal().await;
         };
         rec.finish(ended_ms, &current.entry).await;
     }
@@ -226,6 +253,15 @@ impl Recorder {
         if waiting.get(channel_arn).is_some_and(|w| w.id == id) {
             waiting.remove(channel_arn);
         }
+    }
+}
+
+fn is_video(item: &openivs_media::MediaItem) -> bool {
+    use openivs_media::{MediaItem, Track};
+    match item {
+        MediaItem::VideoConfig(_) => true,
+        MediaItem::Frame(f) => f.track == Track::Video,
+        _ => false,
     }
 }
 
@@ -252,9 +288,25 @@ struct Recording {
     rendition: Option<Rendition>,
     stream_ids: Vec<String>,
     first: Arc<LiveEntry>,
+    /// The recording id (the prefix's last part, and its journal entry's name).
+    id: String,
 }
 
 impl Recording {
+    /// Brings the recording's journal entry up to date.
+    async fn journal(&self) {
+        let open = OpenRecording {
+            bucket: self.plan.bucket.clone(),
+            prefix: self.prefix.clone(),
+            channel_arn: self.plan.channel_arn.clone(),
+            started_ms: self.started_ms,
+            rendition: self.rendition.as_ref().map(|r| (r.name.clone(), r.width.zip(r.height))),
+            duration_ms: self.entries.iter().map(|e| e.duration_ms).sum(),
+            last_stream_id: self.stream_ids.last().cloned().unwrap_or_default(),
+        };
+        self.recorder.journal.write(&self.id, &open).await;
+    }
+
     fn key(&self, rest: &str) -> String {
         format!("{}/{rest}", self.prefix)
     }
@@ -295,6 +347,7 @@ impl Recording {
         if first {
             self.masters().await;
         }
+        self.journal().await;
     }
 
     async fn playlists(&mut self, name: &str, ended: bool) {
@@ -358,6 +411,7 @@ impl Recording {
             ev.code = Some("InternalServerException".into());
         }
         session::add_event(self.recorder.store.as_ref(), last, ev, failed).await;
+        self.recorder.journal.remove(&self.id).await;
         tracing::info!(
             channel = %self.plan.channel_arn,
             prefix = %self.prefix,
