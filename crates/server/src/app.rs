@@ -143,6 +143,11 @@ fn tighten(path: &Path, fixed: &mut usize) -> std::io::Result<()> {
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(want))?;
         *fixed += 1;
     }
+    // Recordings in local buckets are the user's media, for other tools to read: the folder is
+    // private, its contents are left as written (and not walked at every start).
+    if meta.is_dir() && path.file_name().is_some_and(|n| n == "buckets") {
+        return Ok(());
+    }
     if meta.is_dir() {
         for entry in std::fs::read_dir(path)? {
             tighten(&entry?.path(), fixed)?;
