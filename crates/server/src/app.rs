@@ -277,6 +277,8 @@ pub struct Running {
     task: tokio::task::JoinHandle<std::io::Result<()>>,
     playback_task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     store: Arc<SqliteStore>,
+    recorder: Arc<crate::recording::Recorder>,
+    grace: Duration,
 }
 
 impl Running {
@@ -285,6 +287,15 @@ impl Running {
         self.task.await??;
         if let Some(t) = self.playback_task {
             t.await??;
+        }
+        // The streams were stopped with the listeners; their recordings end now, without waiting
+        // out reconnect windows.
+        let unfinished = self.recorder.stop(self.grace).await;
+        if unfinished > 0 {
+            tracing::warn!(
+                recordings = unfinished,
+                "recordings still uploading at shutdown; they end with recording-failed.json at the next start"
+            );
         }
         // A clean stop leaves no WAL behind (it is copied into the database and truncated).
         if let Err(e) = self.store.checkpoint_at_shutdown().await {
@@ -416,7 +427,8 @@ pub async fn start(
             .with_destination_check(buckets),
     );
     let ingest = Arc::new(
-        crate::ingest::Ingest::new(store.clone(), svc.clone(), registry.clone()).with_recorder(recorder),
+        crate::ingest::Ingest::new(store.clone(), svc.clone(), registry.clone())
+            .with_recorder(recorder.clone()),
     );
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let limits = openivs_media::rtmp::Limits { max_connections, ..cfg.ingest_limits.clone() };
@@ -477,6 +489,8 @@ pub async fn start(
         task,
         playback_task,
         store: sqlite,
+        recorder,
+        grace: cfg.shutdown_grace.max(Duration::from_secs(10)),
     })
 }
 

@@ -254,3 +254,25 @@ async fn a_recording_cut_by_kill_9_ends_with_a_failed_file_after_restart() {
     let events = session_events(&c, &arn, &stream_id).await;
     assert!(events.iter().any(|e| e == "Recording End Failure"), "{events:?}");
 }
+
+#[tokio::test]
+async fn a_clean_shutdown_ends_recordings_without_waiting_out_their_window() {
+    if !tools_available(&["ffmpeg", "ffprobe"]) {
+        return;
+    }
+    let mut s = Server::start();
+    let c = s.client();
+    // A long window: only the shutdown ends this recording.
+    let (config, _) = recording_configuration(&c, "stops", 300).await;
+    let (arn, channel_id, key) = recorded_channel(&c, &config).await;
+    let _ff = Publisher::with_gop(&format!("{}/app/{key}", s.rtmps_url), 30, 30);
+    wait_live(&c, &arn).await;
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let started = std::time::Instant::now();
+    assert!(s.terminate().success(), "a clean exit");
+    assert!(started.elapsed() < Duration::from_secs(20), "the window was not waited out");
+    let bucket = s.data_dir.join("buckets/stops");
+    let done = finished_recordings(&bucket, &channel_id, 1, Duration::ZERO).await;
+    assert_eq!(done.len(), 1, "ended before the server exited: {done:?}");
+    check_recording(&bucket, &done[0], &arn, 3_000, 7_500);
+}

@@ -48,6 +48,11 @@ pub struct Recorder {
     /// Recordings whose stream ended and that wait out their reconnect window, by channel ARN.
     waiting: Mutex<HashMap<String, Waiting>>,
     next_id: std::sync::atomic::AtomicU64,
+    /// Set when the server stops: recordings end without waiting out their reconnect window.
+    stopping: tokio::sync::watch::Sender<bool>,
+    /// Recordings in progress, and a signal each time one ends.
+    active: std::sync::atomic::AtomicUsize,
+    ended: tokio::sync::Notify,
 }
 
 struct Waiting {
@@ -180,7 +185,15 @@ impl Recorder {
         None
     }
 
-    async fn run(self: Arc<Self>, plan: Plan, id: u64, first: Joined, mut more: mpsc::Receiver<Joined>) {
+    async fn run(self: Arc<Self>, plan: Plan, id: u64, first: Joined, more: mpsc::Receiver<Joined>) {
+        use std::sync::atomic::Ordering;
+        self.active.fetch_add(1, Ordering::AcqRel);
+        self.clone().record(plan, id, first, more).await;
+        self.active.fetch_sub(1, Ordering::AcqRel);
+        self.ended.notify_waiters();
+    }
+
+    async fn record(self: Arc<Self>, plan: Plan, id: u64, first: Joined, mut more: mpsc::Receiver<Joined>) {
         let bucket = match self.buckets.bucket(&plan.bucket) {
             Ok(b) => b,
             Err(e) => {
@@ -208,7 +221,7 @@ impl Recorder {
             entries: Vec::new(),
             rendition: None,
             stream_ids: vec![first.entry.stream_id.clone()],
-            first: first.entry.clone(),
+            first: Some(first.entry.clone()),
             id: recording_id.clone(),
         };
         rec.journal().await;
@@ -231,9 +244,16 @@ impl Recorder {
             if current.reader.dropped() > 0 {
                 tracing::warn!(stream_id = %current.entry.stream_id, dropped = current.reader.dropped(), "the recorder fell behind its stream; frames were skipped");
             }
-            let next = match tokio::time::timeout(rec.plan.window, more.recv()).await {
-                Ok(Some(j)) => Some(j),
-                _ => self.leave(&rec.plan.channel_arn, id, &mut more),
+            let mut stopping = self.stopping.subscribe();
+            let next = tokio::select! {
+                r = tokio::time::timeout(rec.plan.window, more.recv()) => match r {
+                    Ok(Some(j)) => Some(j),
+                    _ => self.leave(&rec.plan.channel_arn, id, &mut more),
+                },
+                _ = stopping.wait_for(|s| *s) => {
+                    self.leave(&rec.plan.channel_arn, id, &mut more);
+                    None
+                }
             };
             let Some(next) = next else { break ended_ms };
             tracing::info!(channel = %rec.plan.channel_arn, stream_id = %next.entry.stream_id, prefix = %rec.prefix, "a stream continues the recording within its reconnect window");
@@ -287,7 +307,9 @@ struct Recording {
     /// The rendition, fixed when the recording began (its folder name cannot change).
     rendition: Option<Rendition>,
     stream_ids: Vec<String>,
-    first: Arc<LiveEntry>,
+    /// The first stream, until its session got the Recording Start event (not kept longer: a live
+    /// entry holds its playback window).
+    first: Option<Arc<LiveEntry>>,
     /// The recording id (the prefix's last part, and its journal entry's name).
     id: String,
 }
@@ -331,7 +353,9 @@ impl Recording {
         );
         self.uploads.put(self.key(Status::Started.key()), Bytes::from(text)).await;
         let ev = session::event("Recording Start", RECORDING_CHANGE, Timestamp::now());
-        session::add_event(self.recorder.store.as_ref(), &self.first, ev, false).await;
+        if let Some(first) = self.first.take() {
+            session::add_event(self.recorder.store.as_ref(), &first, ev, false).await;
+        }
     }
 
     /// Queues a finished segment and the playlists that now name it.
