@@ -24,6 +24,7 @@ pub mod segmenter;
 pub mod sps;
 pub mod srt;
 pub mod stats;
+pub mod thumbnail;
 mod timing;
 pub mod ts;
 
