@@ -244,7 +244,7 @@ fn decode(decoder: &mut Decoder, annexb: &[u8]) -> Result<Picture, ThumbnailErro
 
 /// The output size: the source, or scaled to `max_height` keeping the aspect ratio with the width
 /// rounded to an even number, as IVS sizes renditions (1280x720 at 160p is 284x160).
-fn target_size(width: u32, height: u32, max_height: Option<u32>) -> (u32, u32) {
+pub fn target_size(width: u32, height: u32, max_height: Option<u32>) -> (u32, u32) {
     match max_height {
         Some(max) if max < height => {
             let out_h = max.max(1);

@@ -3,10 +3,13 @@
 //! reconnect window merging two streams into one recording.
 
 use crate::{
-    Publisher, dir, finished_recordings, recorded_channel, recording_configuration, settled, tools_available,
-    wait_live,
+    Publisher, dir, finished_recordings, recorded_channel, recording_configuration,
+    recording_configuration_with, settled, tools_available, wait_live,
 };
-use aws_sdk_ivs::types::RecordingConfigurationState;
+use aws_sdk_ivs::types::{
+    RecordingConfigurationState, RecordingMode, ThumbnailConfiguration, ThumbnailConfigurationResolution,
+    ThumbnailConfigurationStorage,
+};
 use conformance::Server;
 use serde_json::Value;
 use std::path::Path;
@@ -80,6 +83,14 @@ pub fn check_recording(bucket: &Path, prefix: &str, channel_arn: &str, min_ms: i
             assert!((9.9..=12.5).contains(&extinf), "{seg}: {extinf} s");
         }
     }
+    // Thumbnails: JPEGs in media/thumbnails from thumb0, named in the JSON files.
+    assert_eq!(ended["media"]["thumbnails"]["path"], "media/thumbnails");
+    let thumb0 = root.join("media/thumbnails/thumb0.jpg");
+    let jpeg = std::fs::read(&thumb0).unwrap_or_else(|e| panic!("{}: {e}", thumb0.display()));
+    assert!(jpeg.starts_with(&[0xff, 0xd8]) && jpeg.ends_with(&[0xff, 0xd9]), "a JPEG");
+    let w = ended["media"]["thumbnails"]["resolution_width"].as_u64().unwrap();
+    let h = ended["media"]["thumbnails"]["resolution_height"].as_u64().unwrap();
+    assert_eq!(image_size(&thumb0), (w, h), "the JSON says the thumbnails' size");
     let ranges = String::from_utf8(read("media/hls/360p30/byte-range-variant.m3u8")).unwrap();
     assert!(ranges.contains("#EXT-X-VERSION:4") && ranges.ends_with("#EXT-X-ENDLIST\n"), "{ranges}");
     assert!(ranges.matches("#EXT-X-BYTERANGE:").count() > segments.len(), "sub-ranges of about a second");
@@ -92,6 +103,18 @@ pub fn check_recording(bucket: &Path, prefix: &str, channel_arn: &str, min_ms: i
         assert!((played - want).abs() < 1.5, "{name}: ffmpeg played {played} s of {want} s");
     }
     duration
+}
+
+/// Width and height of an image, as ffprobe decodes it.
+pub fn image_size(path: &Path) -> (u64, u64) {
+    let out = Command::new("ffprobe")
+        .args(["-v", "error", "-show_entries", "stream=width,height", "-of", "csv=p=0"])
+        .arg(path)
+        .output()
+        .expect("ffprobe");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut it = text.trim().split(',').map(|v| v.parse::<u64>().unwrap_or(0));
+    (it.next().unwrap_or(0), it.next().unwrap_or(0))
 }
 
 /// EXTINF values of a media playlist.
@@ -148,7 +171,14 @@ async fn a_stream_is_recorded_in_ivs_layout_in_the_embedded_default() {
     // A name the model's pattern lets through but S3 refuses: the probe fails.
     let (bad, _) = recording_configuration(&c, "bad..name", 0).await;
     assert_eq!(settled(&c, &bad).await, RecordingConfigurationState::CreateFailed);
-    let (config, state) = recording_configuration(&c, "recordings", 0).await;
+    let thumbnails = ThumbnailConfiguration::builder()
+        .recording_mode(RecordingMode::Interval)
+        .target_interval_seconds(5)
+        .resolution(ThumbnailConfigurationResolution::LowestResolution)
+        .storage(ThumbnailConfigurationStorage::Sequential)
+        .storage(ThumbnailConfigurationStorage::Latest)
+        .build();
+    let (config, state) = recording_configuration_with(&c, "recordings", 0, Some(thumbnails)).await;
     assert_eq!(state, RecordingConfigurationState::Creating, "IVS answers CREATING first");
     assert_eq!(settled(&c, &config).await, RecordingConfigurationState::Active);
     let (arn, channel_id, key) = recorded_channel(&c, &config).await;
@@ -162,6 +192,18 @@ async fn a_stream_is_recorded_in_ivs_layout_in_the_embedded_default() {
     let done = finished_recordings(&bucket, &channel_id, 1, Duration::from_secs(30)).await;
     assert_eq!(done.len(), 1, "one recording: {done:?}");
     check_recording(&bucket, &done[0], &arn, 21_000, 25_500);
+    // Every 5 s for 24 s, at IVS's 160p size; the latest one beside them.
+    let root = dir(&bucket, &done[0]);
+    let thumbs = conformance::s3::keys(&root.join("media/thumbnails"));
+    assert!((4..=6).contains(&thumbs.len()), "{thumbs:?}");
+    assert!(thumbs.iter().all(|t| t.starts_with("thumb") && t.ends_with(".jpg")), "{thumbs:?}");
+    assert_eq!(image_size(&root.join("media/thumbnails/thumb1.jpg")), (284, 160));
+    assert_eq!(image_size(&root.join("media/latest_thumbnail/thumb.jpg")), (284, 160));
+    let ended: Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("events/recording-ended.json")).unwrap())
+            .unwrap();
+    assert_eq!(ended["media"]["latest_thumbnail"]["path"], "media/latest_thumbnail/thumb.jpg");
+    assert_eq!(ended["media"]["latest_thumbnail"]["resolution_height"], 160);
     // The cue put while recording is in a segment, as an ID3 frame on the metadata PID.
     let media = dir(&bucket, &done[0]).join("media/hls/360p30");
     let found = conformance::s3::keys(&media)

@@ -21,6 +21,16 @@ pub async fn recording_configuration(
     bucket: &str,
     window: i32,
 ) -> (String, RecordingConfigurationState) {
+    recording_configuration_with(c, bucket, window, None).await
+}
+
+/// The same with a thumbnail configuration.
+pub async fn recording_configuration_with(
+    c: &Client,
+    bucket: &str,
+    window: i32,
+    thumbnails: Option<aws_sdk_ivs::types::ThumbnailConfiguration>,
+) -> (String, RecordingConfigurationState) {
     let dest = DestinationConfiguration::builder()
         .s3(S3DestinationConfiguration::builder().bucket_name(bucket).build().unwrap())
         .build();
@@ -28,6 +38,7 @@ pub async fn recording_configuration(
         .create_recording_configuration()
         .destination_configuration(dest)
         .recording_reconnect_window_seconds(window)
+        .set_thumbnail_configuration(thumbnails)
         .send()
         .await
         .expect("CreateRecordingConfiguration");

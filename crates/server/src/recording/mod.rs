@@ -6,6 +6,7 @@
 //! - [`upload`]: a recording's upload queue (ordered, retried, bounded in memory, spooled to disk).
 //! - [`files`]: the key prefix and the `recording-*.json` files.
 //! - [`journal`]: the recordings in progress, so that a killed server ends them at its next start.
+//! - [`thumbnails`]: JPEGs of keyframes every `targetIntervalSeconds`.
 //! - [`recorder`]: the task per recording: hub → `openivs_media::recording` (segments and playlists)
 //!   → uploads, the reconnect window that merges streams, and the recording's session events.
 
@@ -13,6 +14,7 @@ pub mod buckets;
 pub mod files;
 pub mod journal;
 pub mod recorder;
+pub mod thumbnails;
 pub mod upload;
 
 pub use buckets::{Buckets, S3Settings, Storage};

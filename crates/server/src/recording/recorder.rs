@@ -15,6 +15,7 @@
 use super::buckets::{Bucket, Buckets};
 use super::files::{self, RenditionFile, Status};
 use super::journal::{Journal, OpenRecording};
+use super::thumbnails::Thumbnails;
 use super::upload::{Spool, Uploads};
 use crate::control::ids;
 use crate::ingest::registry::LiveEntry;
@@ -77,6 +78,8 @@ struct Plan {
     window: Duration,
     /// `renditionSelection` NONE: "does not record any video"; audio only.
     video: bool,
+    /// `thumbnailConfiguration`.
+    thumbnails: Option<openivs_model::ThumbnailConfiguration>,
 }
 
 fn unix_ms() -> i64 {
@@ -98,6 +101,28 @@ impl Recorder {
             journal,
             waiting: Mutex::new(HashMap::new()),
             next_id: Default::default(),
+            stopping: tokio::sync::watch::channel(false).0,
+            active: Default::default(),
+            ended: tokio::sync::Notify::new(),
+        }
+    }
+
+    /// At server stop, after the streams were stopped: ends every recording now (no reconnect
+    /// window) and waits up to `grace` for their last objects; the number still unfinished then
+    /// (their store is down; the journal ends them at the next start).
+    pub async fn stop(&self, grace: Duration) -> usize {
+        use std::sync::atomic::Ordering;
+        self.stopping.send_replace(true);
+        let deadline = tokio::time::Instant::now() + grace;
+        loop {
+            let ended = self.ended.notified();
+            tokio::pin!(ended);
+            ended.as_mut().enable();
+            if self.active.load(Ordering::Acquire) == 0
+                || tokio::time::timeout_at(deadline, ended).await.is_err()
+            {
+                return self.active.load(Ordering::Acquire);
+            }
         }
     }
 
@@ -154,6 +179,7 @@ impl Recorder {
             // a selected rendition that is not there is replaced by the best available one).
             video: config.rendition_configuration.as_ref().and_then(|r| r.rendition_selection.as_ref())
                 != Some(&openivs_model::RenditionConfigurationRenditionSelection::None),
+            thumbnails: config.thumbnail_configuration.clone(),
         };
         let id = self.next_id.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let (tx, rx) = mpsc::channel(4);
@@ -210,6 +236,7 @@ impl Recorder {
             self.forget(&plan.channel_arn, id);
             return;
         }
+        let thumbs = Thumbnails::new(plan.thumbnails.as_ref());
         let mut rec = Recording {
             recorder: self.clone(),
             uploads: Uploads::start(bucket, self.spool.clone(), &recording_id),
@@ -221,6 +248,7 @@ impl Recorder {
             entries: Vec::new(),
             rendition: None,
             stream_ids: vec![first.entry.stream_id.clone()],
+            thumbs,
             first: Some(first.entry.clone()),
             id: recording_id.clone(),
         };
@@ -229,6 +257,7 @@ impl Recorder {
         let mut current = first;
         let ended_ms = loop {
             while let Some(item) = current.reader.recv().await {
+                rec.thumbnail(&item).await;
                 if !rec.plan.video && is_video(&item) {
                     continue;
                 }
@@ -307,6 +336,8 @@ struct Recording {
     /// The rendition, fixed when the recording began (its folder name cannot change).
     rendition: Option<Rendition>,
     stream_ids: Vec<String>,
+    /// Its thumbnails, unless DISABLED.
+    thumbs: Option<Thumbnails>,
     /// The first stream, until its session got the Recording Start event (not kept longer: a live
     /// entry holds its playback window).
     first: Option<Arc<LiveEntry>>,
@@ -333,6 +364,25 @@ impl Recording {
         format!("{}/{rest}", self.prefix)
     }
 
+    /// Writes the thumbnails due at this item.
+    async fn thumbnail(&mut self, item: &openivs_media::MediaItem) {
+        let Some(thumbs) = self.thumbs.as_mut() else { return };
+        for (key, body, replace) in thumbs.on_item(item, unix_ms()).await {
+            let key = self.key(&key);
+            if replace {
+                self.uploads.replace(key, body).await;
+            } else {
+                self.uploads.put(key, body).await;
+            }
+        }
+    }
+
+    /// `media.thumbnails` / `media.latest_thumbnail` of the JSON files.
+    fn thumbnail_files(&self) -> Option<files::ThumbnailFiles> {
+        let source = self.writer.rendition().and_then(|r| r.width.zip(r.height));
+        self.thumbs.as_ref().map(|t| t.files(source))
+    }
+
     fn rendition_files(&self) -> Vec<RenditionFile> {
         self.rendition
             .iter()
@@ -349,7 +399,7 @@ impl Recording {
             self.started_ms,
             &Status::Started,
             &self.rendition_files(),
-            None,
+            self.thumbnail_files().as_ref(),
         );
         self.uploads.put(self.key(Status::Started.key()), Bytes::from(text)).await;
         let ev = session::event("Recording Start", RECORDING_CHANGE, Timestamp::now());
@@ -420,7 +470,7 @@ impl Recording {
             self.started_ms,
             &status,
             &self.rendition_files(),
-            None,
+            self.thumbnail_files().as_ref(),
         );
         self.uploads.put(self.key(status.key()), Bytes::from(text)).await;
         self.uploads.close();
