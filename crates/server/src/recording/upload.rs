@@ -145,7 +145,9 @@ impl Uploads {
                     self.forget(&mut st, old.body);
                 }
             }
-            st.memory + len <= MEMORY_BUDGET
+            // An object alone in the queue stays in memory whatever its size (a 10 s segment of a
+            // high-bitrate stream may pass the budget by itself; the disk is for a backlog).
+            st.memory == 0 || st.memory + len <= MEMORY_BUDGET
         };
         let body = if fits { Some(Body::Memory(body)) } else { self.spill(&key, body).await };
         let mut st = lock(&self.shared.state);
